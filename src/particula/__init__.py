@@ -1,0 +1,3 @@
+"""Particula: an online particle sandbox."""
+
+__version__ = "0.1.0"

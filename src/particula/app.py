@@ -1,0 +1,52 @@
+"""The FastAPI application: routers, error handling, body limits, and the runtime it opens on start."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
+
+from particula import __version__
+from particula.config import Settings
+from particula.errors import install_error_handlers
+from particula.health.router import router as health_router
+from particula.limits import BodyLimitMiddleware
+from particula.runtime import open_runtime
+from particula.storage.router import router as objects_router
+
+_LANDING = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Particula</title>
+<style>body{font:16px system-ui;background:#111;color:#eee;max-width:40em;margin:4em auto}a{color:#fc6}</style>
+</head><body><h1>Particula</h1><p>An online particle sandbox. The server is running.</p>
+<ul><li><a href="/docs">API documentation</a></li><li><a href="/readyz">Readiness</a></li></ul>
+</body></html>"""
+
+
+def create_app(settings: Settings, *, database_url: str, redis_url: str) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = open_runtime(settings, database_url=database_url, redis_url=redis_url)
+        app.state.runtime = runtime
+        try:
+            yield
+        finally:
+            await runtime.close()
+
+    app = FastAPI(
+        title="Particula",
+        version=__version__,
+        summary="An online particle sandbox: scenes, gallery, multiplayer rooms.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware)
+    app.include_router(health_router)
+    app.include_router(objects_router)
+
+    @app.get("/", include_in_schema=False)
+    async def landing() -> HTMLResponse:
+        return HTMLResponse(_LANDING)
+
+    return app

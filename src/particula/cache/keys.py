@@ -1,0 +1,41 @@
+"""The seed's Redis keys (shared/seed) and their lifetimes; every key the service writes is built here."""
+
+from __future__ import annotations
+
+import uuid
+
+SESSION_TTL = 24 * 3600  # session:{userId}
+ROOM_STATE_TTL_AFTER_CLOSE = 3600  # room:{roomId}:state, counted from the room's close
+RATE_LIMIT_WINDOW = 60  # ratelimit:{ip}:{endpoint}
+USER_CACHE_TTL = 5 * 60  # cache:user:{userId}
+SCENE_META_CACHE_TTL = 5 * 60  # cache:scene:{sceneId}:meta
+
+
+def session_key(user_id: uuid.UUID | str) -> str:
+    """Hash: socketId, roomId, lastActivity."""
+    return f"session:{user_id}"
+
+
+def room_state_key(room_id: uuid.UUID | str) -> str:
+    """Hash: particles (compressed scene file), settings (JSON), lastUpdate."""
+    return f"room:{room_id}:state"
+
+
+def room_players_key(room_id: uuid.UUID | str) -> str:
+    """Set of user ids in the room."""
+    return f"room:{room_id}:players"
+
+
+def rate_limit_key(ip: str, endpoint: str) -> str:
+    """Counter of requests from one IP to one endpoint in the current 60 s window."""
+    return f"ratelimit:{ip}:{endpoint}"
+
+
+def user_cache_key(user_id: uuid.UUID | str) -> str:
+    """JSON of the public user object."""
+    return f"cache:user:{user_id}"
+
+
+def scene_meta_cache_key(scene_id: uuid.UUID | str) -> str:
+    """JSON of a scene's metadata."""
+    return f"cache:scene:{scene_id}:meta"

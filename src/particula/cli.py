@@ -1,0 +1,86 @@
+"""The `particula` command: serve, db upgrade."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="particula", description="Particula, the online particle sandbox.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="start Particula (migrates the database first)")
+    serve.add_argument("--host", help="address to listen on (default PARTICULA_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default PARTICULA_PORT or 8000)")
+
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_commands.add_parser("upgrade", help="migrate the configured database to the newest schema")
+
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    try:
+        return _dispatch(args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:
+        if _is_expected(error):
+            print(f"particula: {error}", file=sys.stderr)
+            return 1
+        raise
+
+
+def _is_expected(error: Exception) -> bool:
+    """Errors whose message is the whole story (bad config, a service down, a bad file): no traceback."""
+    from particula.config import ConfigError
+    from particula.embedded import EmbeddedError
+    from particula.serve import StartupError
+
+    expected: tuple[type[Exception], ...] = (ConfigError, EmbeddedError, StartupError, OSError)
+    return isinstance(error, expected)
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "serve":
+        from particula.config import load_settings
+        from particula.serve import serve
+
+        settings = load_settings()
+        serve(settings, host=args.host or settings.host, port=settings.port if args.port is None else args.port)
+        return 0
+    if args.command == "db":
+        return _db_upgrade()
+    raise AssertionError(f"unknown command {args.command}")
+
+
+def _db_upgrade() -> int:
+    from particula.config import load_settings
+    from particula.db import migrate
+    from particula.embedded import EmbeddedPostgres, data_dir_lock, prepare_data_dir
+
+    settings = load_settings()
+    if settings.database_url is not None:
+        migrate.upgrade(settings.database_url)
+        print("database is at the newest schema")
+        return 0
+    data_dir = prepare_data_dir(settings.data_dir)
+    with data_dir_lock(data_dir):
+        postgres = EmbeddedPostgres(data_dir)
+        try:
+            migrate.upgrade(postgres.start())
+        finally:
+            postgres.stop()
+    print(f"embedded database in {data_dir} is at the newest schema")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The database layer: the seed's tables as SQLAlchemy models, the engine and the session that owns a transaction."""

@@ -1,0 +1,1 @@
+"""Alembic migrations: the migration, never create_all, builds every database."""
