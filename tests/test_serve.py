@@ -184,3 +184,27 @@ def test_db_upgrade_migrates_the_configured_database(services, tmp_path: Path) -
     code, output = run_to_end("db", "upgrade", env={"PARTICULA_DATABASE_URL": services.template_url})
     assert code == 0, output
     assert "newest schema" in output
+
+
+def test_external_services_are_used_and_nothing_embedded_starts(start, services, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    data_dir = tmp_path / "data"
+    httpx.post(f"{services.s3_endpoint}/moto-api/reset", timeout=10).raise_for_status()
+    server = start(
+        data_dir,
+        PARTICULA_DATABASE_URL=services.template_url,
+        PARTICULA_REDIS_URL=services.redis_url,
+        PARTICULA_S3_ENDPOINT=services.s3_endpoint,
+        PARTICULA_S3_ACCESS_KEY="testing",
+        PARTICULA_S3_SECRET_KEY="testing",
+        PARTICULA_SECRET_KEY="an-operator-secret-" + "k" * 32,
+    )
+    assert httpx.get(f"{server.url}/readyz", timeout=10).json()["components"] == {
+        "database": "ok",
+        "redis": "ok",
+        "storage": "ok",
+    }
+    assert not (data_dir / "postgres").exists()
+    assert not (data_dir / "redis").exists()
+    listing = httpx.get(services.s3_endpoint, timeout=10).text  # ListBuckets
+    assert "<Name>scenes</Name>" in listing
+    assert "<Name>avatars</Name>" in listing

@@ -1,0 +1,30 @@
+"""updated_at is kept current on every update (a trigger: docs/ARCHITECTURE.md)."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from tests.conftest import asyncpg_dsn
+
+
+async def test_updated_at_moves_on_every_update_of_users_and_scenes(database_url: str) -> None:
+    connection = await asyncpg.connect(**asyncpg_dsn(database_url))
+    try:
+        user = await connection.fetchval(
+            "INSERT INTO users (email, username, updated_at) VALUES ('a@example.com', 'ada', '2000-01-01') RETURNING id"
+        )
+        scene = await connection.fetchval(
+            "INSERT INTO scenes (author_id, title, data_url, updated_at)"
+            " VALUES ($1, 't', 'x', '2000-01-01') RETURNING id",
+            user,
+        )
+        await connection.execute("UPDATE users SET username = 'ada2' WHERE id = $1", user)
+        await connection.execute("UPDATE scenes SET title = 't2' WHERE id = $1", scene)
+        fresh_user = await connection.fetchval("SELECT updated_at > now() - interval '1 minute' FROM users")
+        fresh_scene = await connection.fetchval("SELECT updated_at > now() - interval '1 minute' FROM scenes")
+        settings = await connection.fetchval("SELECT settings FROM scenes")
+    finally:
+        await connection.close()
+    assert fresh_user
+    assert fresh_scene
+    assert '"ambientTemp": 20' in settings  # the seed's default settings JSON
