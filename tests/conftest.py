@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -72,8 +74,9 @@ def _start_s3_server() -> tuple[subprocess.Popen[bytes], str]:
 
 
 @pytest.fixture(scope="session")
-def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
-    root = tmp_path_factory.mktemp("services")
+def services() -> Iterator[Services]:
+    # Not under pytest's basetemp: a concurrent pytest run prunes old basetemps, live databases included.
+    root = Path(tempfile.mkdtemp(prefix="particula-test-"))
     postgres = EmbeddedPostgres(root)
     redis = EmbeddedRedis(root)
     s3_process, s3_endpoint = _start_s3_server()
@@ -93,6 +96,7 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
         s3_process.wait(timeout=10)
         redis.stop()
         postgres.stop()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture

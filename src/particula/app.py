@@ -5,16 +5,20 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import HTMLResponse
 
 from particula import __version__
+from particula.auth.router import router as auth_router
 from particula.config import Settings
 from particula.errors import install_error_handlers
 from particula.health.router import router as health_router
 from particula.limits import BodyLimitMiddleware
+from particula.ratelimit import enforce_rate_limit
 from particula.runtime import open_runtime
 from particula.storage.router import router as objects_router
+from particula.tasks import run_periodic_tasks
+from particula.users.router import router as users_router
 
 _LANDING = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Particula</title>
@@ -30,7 +34,8 @@ def create_app(settings: Settings, *, database_url: str, redis_url: str) -> Fast
         runtime = open_runtime(settings, database_url=database_url, redis_url=redis_url)
         app.state.runtime = runtime
         try:
-            yield
+            async with run_periodic_tasks(runtime):
+                yield
         finally:
             await runtime.close()
 
@@ -43,6 +48,10 @@ def create_app(settings: Settings, *, database_url: str, redis_url: str) -> Fast
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware)
     app.include_router(health_router)
+    api = APIRouter(prefix="/api/v1", dependencies=[Depends(enforce_rate_limit)])
+    api.include_router(auth_router)
+    api.include_router(users_router)
+    app.include_router(api)
     app.include_router(objects_router)
 
     @app.get("/", include_in_schema=False)

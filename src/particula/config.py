@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from functools import cached_property
+from functools import cache
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -29,6 +29,23 @@ def _split_csv(value: object) -> object:
     return value
 
 
+@cache
+def parse_rate_limits(text: str) -> dict[str, int] | None:
+    """`off`, `on`, or `name=count,...` overrides of DEFAULT_RATE_LIMITS."""
+    text = text.strip().lower()
+    if text == "off":
+        return None
+    table = dict(DEFAULT_RATE_LIMITS)
+    if text in {"", "on"}:
+        return table
+    for item in text.split(","):
+        name, sep, count = item.partition("=")
+        if not sep or not count.strip().isdigit():
+            raise ConfigError(f"PARTICULA_RATE_LIMITS: {item.strip()!r} is not name=number")
+        table[name.strip()] = int(count)
+    return table
+
+
 class Settings(BaseSettings):
     """Particula's settings; unset services mean the embedded defaults."""
 
@@ -44,10 +61,23 @@ class Settings(BaseSettings):
     secret_key: str | None = None
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
-    public_url: str | None = None
+    public_url: str | None = None  # how users reach us, e.g. https://particula.app (OAuth redirect URIs)
     admins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     rate_limits: str = "on"
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    # OAuth: a provider is enabled when its client id and secret are set. Base URLs are configurable so
+    # tests (and self-hosted GitHub Enterprise) can point them elsewhere.
+    oauth_google_client_id: str | None = None
+    oauth_google_client_secret: str | None = None
+    oauth_google_base_url: str = "https://accounts.google.com"
+    oauth_github_client_id: str | None = None
+    oauth_github_client_secret: str | None = None
+    oauth_github_base_url: str = "https://github.com"
+    oauth_github_api_url: str = "https://api.github.com"
+    oauth_discord_client_id: str | None = None
+    oauth_discord_client_secret: str | None = None
+    oauth_discord_base_url: str = "https://discord.com"
 
     _split_admins = field_validator("admins", "trusted_proxies", mode="before")(_split_csv)
 
@@ -81,21 +111,10 @@ class Settings(BaseSettings):
             raise ValueError("must be an http:// or https:// URL with a host")
         return value.rstrip("/")
 
-    @cached_property
+    @property
     def rate_limit_table(self) -> dict[str, int] | None:
         """Per-endpoint limits per IP per 60 s, or None when switched off."""
-        text = self.rate_limits.strip().lower()
-        if text == "off":
-            return None
-        table = dict(DEFAULT_RATE_LIMITS)
-        if text in {"", "on"}:
-            return table
-        for item in text.split(","):
-            name, sep, count = item.partition("=")
-            if not sep or not count.strip().isdigit():
-                raise ConfigError(f"PARTICULA_RATE_LIMITS: {item.strip()!r} is not name=number")
-            table[name.strip()] = int(count)
-        return table
+        return parse_rate_limits(self.rate_limits)
 
     @property
     def uses_embedded_database(self) -> bool:

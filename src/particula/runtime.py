@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 from redis.asyncio import Redis
 from sqlalchemy import text
@@ -17,18 +21,34 @@ from particula.storage.store import ObjectStore, S3Config
 
 READINESS_TIMEOUT = 3.0
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _cpu_pool() -> ThreadPoolExecutor:
+    # Pillow, zstd and Numba release the GIL; one worker per core bounds the memory and CPU they can take.
+    return ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="particula-cpu")
+
 
 @dataclass
 class Runtime:
     settings: Settings
+    secret_key: str  # signs access tokens and file-store links
     database_url: str
     redis_url: str
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     redis: Redis
     store: ObjectStore
+    cpu: ThreadPoolExecutor = field(default_factory=_cpu_pool)
+
+    async def run_blocking(self, function: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+        """Run CPU-heavy work (images, scene files, simulation) off the event loop, in the bounded pool."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.cpu, lambda: function(*args, **kwargs))
 
     async def close(self) -> None:
+        self.cpu.shutdown(wait=False, cancel_futures=True)
         await self.redis.aclose()
         await self.engine.dispose()
 
@@ -80,6 +100,7 @@ def open_runtime(settings: Settings, *, database_url: str, redis_url: str) -> Ru
     engine = create_engine(database_url)
     return Runtime(
         settings=settings,
+        secret_key=settings.resolved_secret_key(),
         database_url=database_url,
         redis_url=redis_url,
         engine=engine,

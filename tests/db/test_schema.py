@@ -24,6 +24,12 @@ DOCUMENTED_ADDITIONS = {
     ("trigger", "scenes", "scenes_touch_updated_at"),
     ("trigger", "users", "users_touch_updated_at"),
     ("function", "", "particula_touch_updated_at"),
+    ("index", "users", "users_email_lower_key"),
+    ("index", "users", "users_username_lower_key"),
+    ("column", "refresh_tokens", "family_id"),
+    ("column", "refresh_tokens", "rotated_at"),
+    ("index", "refresh_tokens", "refresh_tokens_token_hash_key"),
+    ("index", "refresh_tokens", "idx_refresh_tokens_family"),
 }
 
 CATALOG_QUERIES = {

@@ -39,3 +39,18 @@ def user_cache_key(user_id: uuid.UUID | str) -> str:
 def scene_meta_cache_key(scene_id: uuid.UUID | str) -> str:
     """JSON of a scene's metadata."""
     return f"cache:scene:{scene_id}:meta"
+
+
+# Keys added beyond the seed (each listed in docs/ARCHITECTURE.md).
+
+LOGIN_FAILURES_TTL = 15 * 60
+
+
+def login_failures_key(user_id: uuid.UUID | str) -> str:
+    """Hash: count, until (epoch s): failed sign-ins on one account, to slow guessing down."""
+    return f"auth:login-failures:{user_id}"
+
+
+def username_cache_key(username: str) -> str:
+    """The user id for a username (lower case), so a profile lookup by name can use cache:user:{id}."""
+    return f"cache:username:{username.lower()}"

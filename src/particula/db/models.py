@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
     text,
 )
 from sqlalchemy.dialects.postgresql import INET, JSONB, UUID
@@ -61,6 +62,9 @@ class User(Base):
         UniqueConstraint("oauth_provider", "oauth_id"),
         Index("idx_users_email", "email"),
         Index("idx_users_username", "username"),
+        # Additions (migration 0002): unique regardless of case.
+        Index("users_email_lower_key", func.lower(text("email")), unique=True),
+        Index("users_username_lower_key", func.lower(text("username")), unique=True),
     )
 
     id: Mapped[uuid.UUID] = _uuid_pk()
@@ -155,6 +159,9 @@ class RefreshToken(Base):
     __table_args__ = (
         Index("idx_refresh_tokens_user", "user_id"),
         Index("idx_refresh_tokens_expires", "expires_at"),
+        # Additions (migration 0002): rotation and theft detection.
+        Index("refresh_tokens_token_hash_key", "token_hash", unique=True),
+        Index("idx_refresh_tokens_family", "family_id"),
     )
 
     id: Mapped[uuid.UUID] = _uuid_pk()
@@ -164,6 +171,8 @@ class RefreshToken(Base):
     created_at: Mapped[datetime | None] = _created_at()
     user_agent: Mapped[str | None] = mapped_column(String(500))
     ip_address: Mapped[str | None] = mapped_column(INET)
+    family_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), server_default=_UUID)  # addition
+    rotated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=False))  # addition
 
 
 class Purchase(Base):

@@ -1,0 +1,1 @@
+"""Accounts and sign-in: passwords, tokens, devices, OAuth (Google, GitHub, Discord)."""

@@ -1,0 +1,60 @@
+"""Who is calling: `CurrentUser` (401 without a valid access token) and `OptionalUser`."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from particula.auth.tokens import AccessClaims, InvalidToken, read_access_token
+from particula.cache import client as cache
+from particula.deps import RedisDep, SessionDep, get_runtime
+from particula.errors import Problem
+from particula.users.schemas import Account
+from particula.users.service import account
+
+_bearer = HTTPBearer(auto_error=False, description="An access token from /auth/login, /auth/register or /auth/refresh")
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def _unauthorized(detail: str) -> Problem:
+    return Problem(401, detail, slug="unauthorized", headers={"WWW-Authenticate": 'Bearer realm="particula"'})
+
+
+def access_claims(request: Request, credentials: Credentials) -> AccessClaims | None:
+    if credentials is None:
+        return None
+    try:
+        return read_access_token(get_runtime(request).secret_key, credentials.credentials)
+    except InvalidToken as error:
+        raise _unauthorized(f"{error}; sign in again or refresh it.") from None
+
+
+Claims = Annotated[AccessClaims | None, Depends(access_claims)]
+
+
+async def optional_user(claims: Claims, session: SessionDep, redis: RedisDep) -> Account | None:
+    if claims is None:
+        return None
+    user = await account(session, redis, claims.user_id)
+    if user is None:
+        raise _unauthorized("The account behind this token no longer exists.")
+    await cache.touch_session(redis, user.id)  # presence: session:{userId}.lastActivity
+    return user
+
+
+async def current_user(user: Annotated[Account | None, Depends(optional_user)]) -> Account:
+    if user is None:
+        raise _unauthorized("Sign in to do this.")
+    return user
+
+
+def current_session_id(claims: Claims) -> uuid.UUID | None:
+    return claims.session_id if claims else None
+
+
+CurrentUser = Annotated[Account, Depends(current_user)]
+OptionalUser = Annotated[Account | None, Depends(optional_user)]
+CurrentSessionId = Annotated[uuid.UUID | None, Depends(current_session_id)]

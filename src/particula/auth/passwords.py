@@ -1,0 +1,54 @@
+"""Password hashing (argon2id) and the rules a new password must meet."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from importlib import resources
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+MIN_LENGTH = 8
+MAX_LENGTH = 256  # argon2 copes with more, but nobody types it and it bounds the work per attempt
+
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+# Verified when the account does not exist, so a wrong login costs the same time either way.
+_DUMMY_HASH = _hasher.hash("particula-timing-equaliser")
+
+
+@cache
+def _common_passwords() -> frozenset[str]:
+    text = resources.files("particula").joinpath("data/common_passwords.txt").read_text(encoding="utf-8")
+    return frozenset(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+
+
+def weakness(password: str, *, username: str = "", email: str = "") -> str | None:
+    """Why a new password is refused, or None if it is acceptable."""
+    if len(password) < MIN_LENGTH:
+        return f"must be at least {MIN_LENGTH} characters"
+    if len(password) > MAX_LENGTH:
+        return f"must be at most {MAX_LENGTH} characters"
+    lowered = password.lower()
+    if lowered in _common_passwords() or re.fullmatch(r"(.)\1*", lowered):
+        return "is too common; choose something harder to guess"
+    personal = {username.lower(), email.lower(), email.lower().partition("@")[0]} - {""}
+    if lowered in personal:
+        return "must not be your username or email"
+    return None
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """True if password matches; a missing hash (OAuth-only account) never matches, in constant-ish time."""
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    return _hasher.check_needs_rehash(password_hash)

@@ -1,0 +1,66 @@
+"""Per-IP, per-endpoint rate limits (ratelimit:{ip}:{endpoint}, 60 s windows) and who the client is."""
+
+from __future__ import annotations
+
+import ipaddress
+from functools import lru_cache
+
+from fastapi import Request
+
+from particula.cache.client import hit_rate_limit
+from particula.deps import get_runtime
+from particula.errors import Problem
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@lru_cache(maxsize=32)
+def _networks(trusted: tuple[str, ...]) -> tuple[Network, ...]:
+    return tuple(ipaddress.ip_network(item, strict=False) for item in trusted)
+
+
+def _is_trusted(address: str, networks: tuple[Network, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
+
+
+def client_ip(request: Request) -> str:
+    """The client's address: the peer, or, behind trusted proxies, the nearest untrusted X-Forwarded-For hop."""
+    peer = request.client.host if request.client else "unknown"
+    networks = _networks(tuple(get_runtime(request).settings.trusted_proxies))
+    if not networks or not _is_trusted(peer, networks):
+        return peer
+    hops = [hop.strip() for hop in request.headers.get("x-forwarded-for", "").split(",") if hop.strip()]
+    for hop in reversed(hops):  # the right end was added by our own proxies; the client is past them
+        if not _is_trusted(hop, networks):
+            return hop if _valid_ip(hop) else peer
+    return peer
+
+
+def _valid_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+async def enforce_rate_limit(request: Request) -> None:
+    """A router-level dependency: count this request against its endpoint's limit, 429 past it."""
+    runtime = get_runtime(request)
+    table = runtime.settings.rate_limit_table
+    if table is None:
+        return
+    route = request.scope.get("route")
+    endpoint = getattr(route, "name", None) or "default"
+    limit = table.get(endpoint, table["default"])
+    retry_after = await hit_rate_limit(runtime.redis, ip=client_ip(request), endpoint=endpoint, limit=limit)
+    if retry_after is not None:
+        raise Problem(
+            429,
+            f"Too many requests to this endpoint; try again in {retry_after} s.",
+            headers={"Retry-After": str(retry_after)},
+        )

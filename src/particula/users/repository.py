@@ -1,0 +1,65 @@
+"""Every SQL query on `users`."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from particula.db.models import User
+
+
+async def get(session: AsyncSession, user_id: uuid.UUID) -> User | None:
+    return await session.get(User, user_id)
+
+
+async def by_username(session: AsyncSession, username: str) -> User | None:
+    query = select(User).where(func.lower(User.username) == username.lower())
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def by_login(session: AsyncSession, login: str) -> User | None:
+    """The user whose email or username is `login`, ignoring case."""
+    lowered = login.strip().lower()
+    query = select(User).where(or_(func.lower(User.email) == lowered, func.lower(User.username) == lowered))
+    return (await session.execute(query)).scalars().first()
+
+
+async def by_email(session: AsyncSession, email: str) -> User | None:
+    query = select(User).where(func.lower(User.email) == email.lower())
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def by_oauth(session: AsyncSession, provider: str, subject: str) -> User | None:
+    query = select(User).where(User.oauth_provider == provider, User.oauth_id == subject)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def username_taken(session: AsyncSession, username: str) -> bool:
+    return await by_username(session, username) is not None
+
+
+async def create(session: AsyncSession, **fields: Any) -> User:
+    """Insert a user; the flush surfaces unique violations (IntegrityError) to the caller."""
+    user = User(**fields)
+    session.add(user)
+    await session.flush()
+    await session.refresh(user)
+    return user
+
+
+async def change(session: AsyncSession, user_id: uuid.UUID, **fields: Any) -> None:
+    await session.execute(update(User).where(User.id == user_id).values(**fields))
+    await session.flush()
+
+
+async def touch_login(session: AsyncSession, user_id: uuid.UUID) -> None:
+    await session.execute(update(User).where(User.id == user_id).values(last_login_at=func.timezone("UTC", func.now())))
+
+
+async def remove(session: AsyncSession, user_id: uuid.UUID) -> None:
+    """Delete the user; the seed's ON DELETE CASCADE removes their scenes, likes, rooms and tokens."""
+    await session.execute(delete(User).where(User.id == user_id))
+    await session.flush()

@@ -1,0 +1,130 @@
+"""Rules about users: the account view and its cache, profile changes, passwords, deleting an account."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from redis.asyncio import Redis
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from particula.auth import passwords
+from particula.auth import repository as tokens_repository
+from particula.cache import client as cache
+from particula.cache import keys
+from particula.db.models import User
+from particula.errors import Problem
+from particula.storage import AVATARS, SCENES, ObjectStore, avatar_key
+from particula.storage.keys import user_scenes_prefix
+from particula.users import repository
+from particula.users.schemas import Account, AccountUpdate, PasswordChange, PublicUser
+
+log = logging.getLogger(__name__)
+
+
+def account_of(user: User) -> Account:
+    return Account(
+        id=user.id,
+        username=user.username,
+        email=user.email,
+        avatar_url=user.avatar_url,
+        tier=user.tier or "free",
+        tier_expires_at=user.tier_expires_at,
+        total_likes_received=user.total_likes_received or 0,
+        total_scenes=user.total_scenes or 0,
+        created_at=user.created_at,
+        last_login_at=user.last_login_at,
+        oauth_provider=user.oauth_provider,
+        has_password=user.password_hash is not None,
+    )
+
+
+async def account(session: AsyncSession, redis: Redis, user_id: uuid.UUID) -> Account | None:
+    """The account, read through cache:user:{id} (5 min)."""
+    cached = await cache.get_json(redis, keys.user_cache_key(user_id))
+    if cached is not None:
+        return Account.model_validate(cached)
+    user = await repository.get(session, user_id)
+    if user is None:
+        return None
+    view = account_of(user)
+    await cache.set_json(redis, keys.user_cache_key(user_id), view.model_dump(mode="json"), ttl=keys.USER_CACHE_TTL)
+    return view
+
+
+async def forget(redis: Redis, user_id: uuid.UUID, *usernames: str) -> None:
+    """Drop every cached copy of a user; call after every change to the row."""
+    await cache.delete(redis, keys.user_cache_key(user_id), *(keys.username_cache_key(name) for name in usernames))
+
+
+async def public_profile(session: AsyncSession, redis: Redis, username: str) -> PublicUser:
+    name_key = keys.username_cache_key(username)
+    cached_id = await redis.get(name_key)
+    user_id = uuid.UUID(cached_id.decode() if isinstance(cached_id, bytes) else cached_id) if cached_id else None
+    if user_id is None:
+        user = await repository.by_username(session, username)
+        if user is None:
+            raise Problem(404, f"There is no user called {username!r}.")
+        user_id = user.id
+        await redis.set(name_key, str(user_id), ex=keys.USER_CACHE_TTL)
+    found = await account(session, redis, user_id)
+    if found is None:
+        await cache.delete(redis, name_key)
+        raise Problem(404, f"There is no user called {username!r}.")
+    return found.public()
+
+
+async def update_account(session: AsyncSession, redis: Redis, user: Account, change: AccountUpdate) -> Account:
+    fields: dict[str, object] = {}
+    if change.username is not None and change.username != user.username:
+        fields["username"] = change.username
+    if change.email is not None and change.email.lower() != user.email:
+        await _require_password(session, user.id, change.current_password, why="to change your email")
+        fields["email"] = change.email.lower()
+    if fields:
+        try:
+            await repository.change(session, user.id, **fields)
+        except IntegrityError:
+            taken = "username" if "username" in fields else "email"
+            raise Problem(409, f"That {taken} is already in use.", slug=f"{taken}-taken") from None
+        await forget(redis, user.id, user.username, change.username or user.username)
+    refreshed = await repository.get(session, user.id)
+    assert refreshed is not None
+    await session.refresh(refreshed)
+    return account_of(refreshed)
+
+
+async def change_password(
+    session: AsyncSession, redis: Redis, user: Account, change: PasswordChange, *, keep_session: uuid.UUID | None
+) -> None:
+    """Set a new password and sign out every other device."""
+    if user.has_password:
+        await _require_password(session, user.id, change.current_password, why="to change your password")
+    reason = passwords.weakness(change.new_password, username=user.username, email=user.email)
+    if reason:
+        raise Problem(422, f"The new password {reason}.", slug="weak-password")
+    await repository.change(session, user.id, password_hash=passwords.hash_password(change.new_password))
+    await tokens_repository.revoke_all(session, user.id, keep_family=keep_session)
+    await forget(redis, user.id)
+
+
+async def delete_account(
+    session: AsyncSession, redis: Redis, store: ObjectStore, user: Account, *, password: str | None
+) -> None:
+    """Remove the account, its rows (the seed's cascades) and its objects (avatar, scene files)."""
+    if user.has_password:
+        await _require_password(session, user.id, password, why="to delete your account")
+    await repository.remove(session, user.id)  # flushed: the cascades have run before any object goes
+    await store.delete(AVATARS, avatar_key(user.id))
+    await store.delete_prefix(SCENES, user_scenes_prefix(user.id))
+    await forget(redis, user.id, user.username)
+    await cache.delete(redis, keys.session_key(user.id))
+
+
+async def _require_password(session: AsyncSession, user_id: uuid.UUID, password: str | None, *, why: str) -> None:
+    user = await repository.get(session, user_id)
+    if password is None:
+        raise Problem(422, f"Your current password is needed {why}.", slug="password-required")
+    if user is None or not passwords.verify_password(user.password_hash, password):
+        raise Problem(403, "The current password is wrong.", slug="wrong-password")

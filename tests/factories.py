@@ -1,0 +1,48 @@
+"""Small typed factories for tests: real requests through the real app."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import httpx
+
+PASSWORD = "correct horse battery staple"
+_counter = itertools.count(1)
+
+
+async def register(
+    client: httpx.AsyncClient,
+    *,
+    username: str | None = None,
+    email: str | None = None,
+    password: str = PASSWORD,
+    user_agent: str = "pytest-browser/1.0",
+) -> dict[str, Any]:
+    """Register a user and return the API's answer (user, access_token, refresh_token, ...)."""
+    n = next(_counter)
+    username = username or f"player{n}"
+    email = email or f"{username}@example.com"
+    response = await client.post(
+        "/api/v1/auth/register",
+        json={"email": email, "username": username, "password": password},
+        headers={"user-agent": user_agent},
+    )
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def login(
+    client: httpx.AsyncClient, login_name: str, *, password: str = PASSWORD, user_agent: str = "pytest-phone/2.0"
+) -> dict[str, Any]:
+    response = await client.post(
+        "/api/v1/auth/login", json={"login": login_name, "password": password}, headers={"user-agent": user_agent}
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def bearer(signed_in: dict[str, Any]) -> dict[str, str]:
+    return {"Authorization": f"Bearer {signed_in['access_token']}"}
