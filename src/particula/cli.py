@@ -1,4 +1,4 @@
-"""The `particula` command: serve, db upgrade."""
+"""The `particula` command: serve, db upgrade, render, bench."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -20,6 +21,15 @@ def _parser() -> argparse.ArgumentParser:
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_commands.add_parser("upgrade", help="migrate the configured database to the newest schema")
 
+    render = commands.add_parser("render", help="render a scene file's 400x300 WebP thumbnail")
+    render.add_argument("scene", type=Path, help="the scene file (data.bin)")
+    render.add_argument("-o", "--output", type=Path, required=True, help="where to write the WebP")
+
+    bench = commands.add_parser("bench", help="run a benchmark (see docs/PERFORMANCE.md)")
+    bench_commands = bench.add_subparsers(dest="bench_command", required=True, metavar="WHAT")
+    engine = bench_commands.add_parser("engine", help="engine ms/tick on the standard scenes")
+    engine.add_argument("--quick", action="store_true", help="fewer ticks, for a smoke run")
+    engine.add_argument("--write-docs", action="store_true", help="rewrite the engine section of PERFORMANCE.md")
     return parser
 
 
@@ -42,9 +52,10 @@ def _is_expected(error: Exception) -> bool:
     """Errors whose message is the whole story (bad config, a service down, a bad file): no traceback."""
     from particula.config import ConfigError
     from particula.embedded import EmbeddedError
+    from particula.engine.scenefile import SceneFileError
     from particula.serve import StartupError
 
-    expected: tuple[type[Exception], ...] = (ConfigError, EmbeddedError, StartupError, OSError)
+    expected = (ConfigError, EmbeddedError, StartupError, SceneFileError, OSError)
     return isinstance(error, expected)
 
 
@@ -58,7 +69,16 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 0
     if args.command == "db":
         return _db_upgrade()
-    raise AssertionError(f"unknown command {args.command}")
+    if args.command == "render":
+        from particula.commands.render import render_scene_file
+
+        render_scene_file(args.scene, args.output)
+        print(f"wrote {args.output}")
+        return 0
+    from particula.commands.bench import run_engine_bench
+
+    report = Path("docs/PERFORMANCE.md") if args.write_docs else None
+    return run_engine_bench(sizes_quick=args.quick, report=report)
 
 
 def _db_upgrade() -> int:

@@ -1,0 +1,1 @@
+"""Command-line actions behind `particula ...`: each reads its inputs, calls the library, writes its outputs."""

@@ -1,0 +1,80 @@
+"""Bridges a WorldState and the compiled tick: per-tick parameters, flat plane views and scratch buffers."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import numpy.typing as npt
+
+from particula.engine.kernels.step import step_tick
+from particula.engine.rng import tick_key
+from particula.engine.state import CELL_PLANES, CHUNK, WorldState
+from particula.engine.tables import TABLES
+
+# Gravity is given in m/s^2. A cell is taken as 2.5 cm and a tick as 1/60 s, so 1 m/s^2 is 40 cells/s^2,
+# which is 40 / 3600 cells per tick per tick: 9.8 m/s^2 accelerates a grain by ~0.109 cells/tick each tick.
+CELLS_PER_METRE = 40.0
+TICKS_PER_SECOND = 60.0
+ACCEL_PER_MPS2 = CELLS_PER_METRE / (TICKS_PER_SECOND * TICKS_PER_SECOND)
+_STAMP_PERIOD = 0xFFFFFFFF  # stamps are tick + 1 modulo this, never 0 (the value of a fresh buffer)
+
+assert CHUNK == 16, "the kernels shift by 4 to find a cell's chunk"
+
+
+def gravity_direction(ax: float, ay: float) -> int:
+    """The nearest of the eight neighbour directions to (ax, ay) (0 = right, 2 = down), or -1 for zero-g."""
+    if ax == 0.0 and ay == 0.0:
+        return -1
+    return round(math.atan2(ay, ax) / (math.pi / 4)) % 8
+
+
+def scan_forward(component: float, tick: int) -> bool:
+    """Scan an axis from the side gravity pulls away from, so falling particles move first; alternate if none."""
+    if component > 0.0:
+        return False
+    if component < 0.0:
+        return True
+    return tick % 2 == 0
+
+
+class Stepper:
+    """Scratch buffers of one world (not part of its state: they hold nothing that outlives a tick)."""
+
+    def __init__(self, state: WorldState) -> None:
+        settings = state.settings
+        self._stamp = np.zeros(settings.width * settings.height, np.uint32)
+        self._changed = np.zeros(state.chunk_awake.size, np.uint8)
+        self._rows = np.zeros((2, settings.width), np.float32)  # the heat pass's two row buffers
+
+    def step(self, state: WorldState) -> None:
+        """Advance `state` by one tick, in place."""
+        s = state.settings
+        ax, ay = s.gravity_x * ACCEL_PER_MPS2, s.gravity_y * ACCEL_PER_MPS2
+        cw = state.chunk_awake.shape[1]
+        stamp = np.uint32(state.tick % _STAMP_PERIOD + 1)
+        key = np.uint64(tick_key(np.uint64(state.seed), np.uint64(state.tick)))
+        params = (s.width, s.height, cw, key, stamp, ax, ay, gravity_direction(ax, ay), bool(s.walls))
+        cells = tuple(_flat(state.planes[name]) for name, _ in CELL_PLANES)
+        tabs = (TABLES.ints, TABLES.floats, TABLES.reaction_of, TABLES.reaction_prob, TABLES.reaction_result)
+        step_tick(
+            params,
+            cells,
+            tabs,
+            TABLES.conductance,
+            _flat(state.chunk_awake),
+            self._changed,
+            self._stamp,
+            scan_forward(ax, state.tick),
+            scan_forward(ay, state.tick),
+            float(s.ambient_temp),
+            self._rows,
+        )
+        state.tick += 1
+
+
+def _flat(plane: npt.NDArray[np.generic]) -> npt.NDArray[np.generic]:
+    flat = plane.reshape(-1)
+    if not np.shares_memory(flat, plane):
+        raise ValueError("cell planes must be C-contiguous")
+    return flat

@@ -1,0 +1,144 @@
+"""The element and reaction tables turned into the dense NumPy arrays the kernels index by element id."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from particula.engine.element_data import ELEMENTS
+from particula.engine.element_types import BEHAVIOURS, Element
+from particula.engine.reaction_data import REACTIONS
+
+# Columns of the integer property table.
+(
+    I_PHASE,
+    I_HIGH_TO,
+    I_LOW_TO,
+    I_LEAVES,
+    I_REMEMBERS,
+    I_LIFE,
+    I_LIFE_VAR,
+    I_DECAYS_TO,
+    I_BEHAVIOUR,
+    I_EMITS,
+    I_SPREAD,
+    I_BLAST,
+    I_BURN_TIME,
+    I_REACTIVE,
+    I_MOVES_LIKE_ORIGIN,
+    I_TOOL,
+) = range(16)
+N_INT = 16
+# Columns of the float property table.
+F_DENSITY, F_HIGH_T, F_LOW_T, F_SPAWN_T, F_BURN_T, F_EMIT_T, F_EMIT_RATE, F_DRIFT = range(8)
+N_FLOAT = 8
+NO_ELEMENT = -1  # "none" in the integer table and "leave the cell as it is" in reaction results
+# Heat flowing across one cell edge per tick is at most this fraction of the difference: with four edges the
+# explicit update stays a convex combination, so it never overshoots or oscillates.
+MAX_EDGE_CONDUCTANCE = 0.24
+FIRE = "fire"
+EMPTY = "empty"
+
+IntTable = npt.NDArray[np.int32]
+FloatTable = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class Tables:
+    """Everything the kernels know about elements, as arrays indexed by element id."""
+
+    ints: IntTable  # (N, N_INT)
+    floats: FloatTable  # (N, N_FLOAT)
+    reaction_of: npt.NDArray[np.int16]  # (N, N): reaction row for (cell, neighbour), -1 = none
+    reaction_prob: FloatTable  # (R,)
+    reaction_result: npt.NDArray[np.int16]  # (R, 2): new element of cell and neighbour, -1 = unchanged
+    conductance: FloatTable  # (N, N): heat fraction per tick across an edge between two elements
+
+
+def _ids() -> dict[str, int]:
+    return {element.name: index for index, element in enumerate(ELEMENTS)}
+
+
+def _ref(ids: dict[str, int], name: str | None) -> int:
+    return NO_ELEMENT if name is None else ids[name]
+
+
+def _float(value: float | None, default: float) -> float:
+    return default if value is None else value
+
+
+def _int_row(element: Element, ids: dict[str, int], reactive: bool) -> list[int]:
+    high_to = ids[FIRE] if element.ignites_at is not None else _ref(ids, element.high_to)
+    return [
+        element.phase,
+        high_to,
+        _ref(ids, element.low_to),
+        _ref(ids, element.leaves),
+        int(element.remembers),
+        element.life,
+        max(element.life_var, 1),
+        ids[element.decays_to or EMPTY],
+        BEHAVIOURS.index(element.behaviour),
+        _ref(ids, element.emits),
+        element.spread,
+        element.blast,
+        element.burn_time,
+        int(reactive),
+        int(element.moves_like_origin),
+        int(element.category == "tool"),
+    ]
+
+
+def _float_row(element: Element) -> list[float]:
+    high_temp = element.ignites_at if element.ignites_at is not None else element.high_temp
+    return [
+        element.density,
+        _float(high_temp, np.inf),
+        _float(element.low_temp, -np.inf),
+        _float(element.spawn_temp, np.nan),
+        _float(element.burn_temp, np.nan),
+        _float(element.emit_temp, 0.0),
+        element.emit_rate,
+        element.drift,
+    ]
+
+
+def _reactions(ids: dict[str, int]) -> tuple[npt.NDArray[np.int16], FloatTable, npt.NDArray[np.int16]]:
+    rows = [(r.a, r.b, r.probability, r.result_a, r.result_b) for r in REACTIONS]
+    # Fire spreads through every flammable element at its flammability.
+    rows += [(FIRE, e.name, e.flammability, None, FIRE) for e in ELEMENTS if e.flammability > 0]
+    count = len(ids)
+    reaction_of = np.full((count, count), -1, np.int16)
+    prob = np.zeros(len(rows), np.float64)
+    result = np.full((len(rows), 2), NO_ELEMENT, np.int16)
+    for row, (a, b, p, ra, rb) in enumerate(rows):
+        if reaction_of[ids[a], ids[b]] != -1:
+            raise ValueError(f"two reactions for {a} + {b}")
+        reaction_of[ids[a], ids[b]] = row
+        prob[row] = p
+        result[row] = (_ref(ids, ra), _ref(ids, rb))
+    return reaction_of, prob, result
+
+
+def _conductance() -> FloatTable:
+    k = np.array([e.conductivity for e in ELEMENTS], np.float64)
+    total = k[:, None] + k[None, :]
+    # Harmonic mean: heat crossing two materials in series is limited by the worse conductor.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = np.where(total > 0, 2.0 * k[:, None] * k[None, :] / total, 0.0)
+    return MAX_EDGE_CONDUCTANCE * mean
+
+
+def build() -> Tables:
+    """Build the kernel tables from ELEMENTS and REACTIONS, checking that every name resolves."""
+    ids = _ids()
+    reaction_of, prob, result = _reactions(ids)
+    reactive = [bool(row.any()) for row in reaction_of >= 0]
+    ints = np.array([_int_row(e, ids, reactive[i]) for i, e in enumerate(ELEMENTS)], np.int32)
+    floats = np.array([_float_row(e) for e in ELEMENTS], np.float64)
+    return Tables(ints, floats, reaction_of, prob, result, _conductance())
+
+
+TABLES = build()

@@ -1,0 +1,96 @@
+"""The element table: enough elements, premium packs, a JSON-able catalogue and colours for rendering."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from particula.engine import elements
+from particula.engine.element_types import CATEGORIES
+from particula.engine.reaction_data import REACTIONS
+from particula.engine.tables import TABLES
+
+
+def test_there_are_at_least_forty_paintable_elements_in_every_category() -> None:
+    catalogue = elements.catalogue()
+    assert len(catalogue) >= 40
+    assert {entry["category"] for entry in catalogue} == set(CATEGORIES)
+    for name in (
+        "sand",
+        "salt",
+        "snow",
+        "gunpowder",
+        "ash",
+        "water",
+        "salt_water",
+        "oil",
+        "lava",
+        "acid",
+        "steam",
+        "smoke",
+        "fire",
+        "wall",
+        "stone",
+        "wood",
+        "metal",
+        "ice",
+        "glass",
+        "plant",
+        "cloner",
+        "void",
+        "heater",
+        "cooler",
+    ):
+        assert name in elements.names()
+
+
+def test_two_premium_packs_have_five_elements_each() -> None:
+    packs: dict[str, int] = {}
+    for entry in elements.catalogue():
+        assert entry["premium"] == (entry["pack"] is not None)
+        if entry["pack"]:
+            packs[entry["pack"]] = packs.get(entry["pack"], 0) + 1
+    assert packs.keys() == {"pyro", "life"}
+    assert min(packs.values()) >= 5
+
+
+def test_catalogue_is_json_with_the_served_fields() -> None:
+    entry = json.loads(json.dumps(elements.catalogue()))[0]
+    for field in ("name", "category", "colour", "density", "phase", "pack", "premium", "description"):
+        assert field in entry
+    assert entry["colour"].startswith("#")
+    assert len(entry["colour"]) == 7
+
+
+def test_colour_arrays_are_indexed_by_element_id() -> None:
+    base, variation, glows = elements.colour_arrays()
+    count = len(elements.names())
+    assert base.shape == (count, 3)
+    assert base.dtype == np.uint8
+    assert variation.shape == glows.shape == (count,)
+    assert tuple(base[elements.id_of("sand")]) == (0xDC, 0xC4, 0x8C)
+    assert glows[elements.id_of("lava")]
+    assert not glows[elements.id_of("sand")]
+
+
+def test_lookups_by_name_and_id() -> None:
+    assert elements.names()[0] == "empty"
+    assert elements.get("water").category == "liquid"
+    assert elements.name_of(elements.id_of("oil")) == "oil"
+    with pytest.raises(KeyError, match="unobtainium"):
+        elements.id_of("unobtainium")
+
+
+def test_reactions_are_data_and_fire_spreads_through_every_flammable() -> None:
+    assert len(REACTIONS) >= 20
+    fire = elements.id_of("fire")
+    for name in elements.names():
+        if elements.get(name).flammability > 0:
+            assert TABLES.reaction_of[fire, elements.id_of(name)] >= 0, name
+
+
+def test_heat_exchange_never_overshoots() -> None:
+    # Four edges at most MAX conductance each keep the update a convex combination.
+    assert TABLES.conductance.max() * 4 <= 1.0

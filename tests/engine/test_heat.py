@@ -1,0 +1,81 @@
+"""Heat as a player sees it, and the heat kernel against the whole-array reference."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from particula.engine import World, elements, reference
+from particula.engine.kernels.heat import heat_pass
+from particula.engine.tables import TABLES
+
+
+def _run_heat_kernel(element: np.ndarray, temperature: np.ndarray, ctype: np.ndarray, ambient: float) -> np.ndarray:
+    height, width = element.shape
+    chunks = ((height + 15) // 16) * ((width + 15) // 16)
+    awake = np.ones(chunks, np.uint8)
+    changed = np.zeros(chunks, np.uint8)
+    temp = temperature.copy().reshape(-1)
+    rows = np.zeros((2, width), np.float32)
+    heat_pass(
+        element.reshape(-1),
+        temp,
+        ctype.reshape(-1),
+        awake,
+        changed,
+        TABLES.conductance,
+        TABLES.floats,
+        width,
+        height,
+        ambient,
+        rows,
+    )
+    return temp.reshape(height, width)
+
+
+def test_heat_kernel_matches_the_reference() -> None:
+    rng = np.random.default_rng(42)
+    for shape in ((5, 7), (17, 33), (40, 21)):
+        element = rng.integers(0, len(elements.names()), shape).astype(np.uint8)
+        element[rng.random(shape) < 0.3] = 0
+        ctype = rng.integers(0, len(elements.names()), shape).astype(np.uint8)
+        temperature = rng.uniform(-50, 1500, shape).astype(np.float32)
+        temperature[rng.random(shape) < 0.3] = 20.0
+        expected = reference.heat(element, temperature, ctype, 20.0)
+        # Within one float32 rounding: the compiled code may round a sum once differently from NumPy.
+        np.testing.assert_allclose(_run_heat_kernel(element, temperature, ctype, 20.0), expected, rtol=1e-6, atol=1e-5)
+
+
+def test_heat_flows_through_metal_but_not_through_insulator() -> None:
+    world = World(40, 10, gravity=(0.0, 0.0), seed=1)
+    world.fill_rect(0, 0, 20, 10, "metal")
+    world.fill_rect(20, 0, 40, 10, "insulator")
+    world.fill_rect(0, 0, 2, 10, "heater")
+    world.fill_rect(20, 0, 22, 10, "heater")
+    world.step(300)
+    assert world.temperature_at(12, 5) > 100
+    assert world.temperature_at(32, 5) == 20.0
+
+
+def test_open_space_relaxes_to_ambient() -> None:
+    world = World(16, 16, ambient_temp=15.0, seed=2)
+    world.state.planes["temperature"][...] = 300.0
+    world.state.chunk_awake[...] = 1
+    world.step(600)
+    assert abs(world.temperature_at(8, 8) - 15.0) < 1.0
+
+
+def test_water_boils_and_steam_condenses() -> None:
+    world = World(20, 30, seed=3)
+    world.fill_rect(0, 26, 20, 30, "heater")
+    world.fill_rect(0, 22, 20, 26, "water")
+    world.step(400)
+    assert world.count("steam") + world.count("water") > 0
+    assert world.count("water") < 80  # some of it boiled away
+
+
+def test_water_freezes_next_to_a_cooler() -> None:
+    world = World(20, 20, seed=4)
+    world.fill_rect(0, 15, 20, 20, "cooler")
+    world.fill_rect(0, 12, 20, 15, "water")
+    world.step(400)
+    assert world.count("ice") > 0
