@@ -160,3 +160,14 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://particula.test") as http:
         yield http
+
+
+@pytest.fixture
+async def s3_client(s3_settings: Settings, database_url: str, redis_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of an app whose objects live on the S3 server."""
+    application = create_app(s3_settings, database_url=database_url, redis_url=redis_url)
+    async with application.router.lifespan_context(application):
+        await application.state.runtime.store.ensure_buckets()
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://particula.test") as http:
+            yield http

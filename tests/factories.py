@@ -46,3 +46,32 @@ async def login(
 
 def bearer(signed_in: dict[str, Any]) -> dict[str, str]:
     return {"Authorization": f"Bearer {signed_in['access_token']}"}
+
+
+def scene_file(width: int = 80, height: int = 60, *, sand_rows: int = 20, seed: int = 1) -> bytes:
+    """A small real scene file: sand along the bottom, water above it."""
+    from particula.engine import World
+
+    world = World(width=width, height=height, seed=seed)
+    world.fill_rect(0, height - sand_rows, width, height, "sand")
+    world.fill_rect(0, height - sand_rows - 5, width, height - sand_rows, "water")
+    return world.to_bytes()
+
+
+async def create_scene(
+    client: httpx.AsyncClient,
+    owner: dict[str, Any],
+    *,
+    title: str = "Sand castle",
+    description: str | None = None,
+    is_public: bool = True,
+    data: bytes | None = None,
+) -> dict[str, Any]:
+    import json
+
+    meta = {"title": title, "description": description, "is_public": is_public}
+    files = {"meta": (None, json.dumps(meta), "application/json"), "data": ("data.bin", data or scene_file())}
+    response = await client.post("/api/v1/scenes", files=files, headers=bearer(owner))  # type: ignore[arg-type]
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body

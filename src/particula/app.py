@@ -9,13 +9,16 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import HTMLResponse
 
 from particula import __version__
+from particula.auth.oauth_router import router as oauth_router
 from particula.auth.router import router as auth_router
 from particula.config import Settings
+from particula.elements.router import router as elements_router
 from particula.errors import install_error_handlers
 from particula.health.router import router as health_router
 from particula.limits import BodyLimitMiddleware
 from particula.ratelimit import enforce_rate_limit
 from particula.runtime import open_runtime
+from particula.scenes.router import router as scenes_router
 from particula.storage.router import router as objects_router
 from particula.tasks import run_periodic_tasks
 from particula.users.router import router as users_router
@@ -50,7 +53,10 @@ def create_app(settings: Settings, *, database_url: str, redis_url: str) -> Fast
     app.include_router(health_router)
     api = APIRouter(prefix="/api/v1", dependencies=[Depends(enforce_rate_limit)])
     api.include_router(auth_router)
+    api.include_router(oauth_router)
+    api.include_router(scenes_router)  # before users: /users/{name}/scenes is more specific than /users/{id}/...
     api.include_router(users_router)
+    api.include_router(elements_router)
     app.include_router(api)
     app.include_router(objects_router)
 
@@ -59,3 +65,13 @@ def create_app(settings: Settings, *, database_url: str, redis_url: str) -> Fast
         return HTMLResponse(_LANDING)
 
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app for a `serve --workers N` worker: `serve` resolved the services into the environment."""
+    from particula.config import load_settings
+
+    settings = load_settings()
+    if settings.database_url is None or settings.redis_url is None:
+        raise RuntimeError("app_from_environment needs PARTICULA_DATABASE_URL and PARTICULA_REDIS_URL")
+    return create_app(settings, database_url=settings.database_url, redis_url=settings.redis_url)

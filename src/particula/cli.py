@@ -16,6 +16,7 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="start Particula (migrates the database first)")
     serve.add_argument("--host", help="address to listen on (default PARTICULA_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default PARTICULA_PORT or 8000)")
+    serve.add_argument("--workers", type=int, help="app processes sharing the port (default PARTICULA_WORKERS or 1)")
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
@@ -65,7 +66,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         from particula.serve import serve
 
         settings = load_settings()
-        serve(settings, host=args.host or settings.host, port=settings.port if args.port is None else args.port)
+        port = settings.port if args.port is None else args.port
+        serve(settings, host=args.host or settings.host, port=port, workers=args.workers or settings.workers)
         return 0
     if args.command == "db":
         return _db_upgrade()

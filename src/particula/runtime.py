@@ -14,6 +14,7 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from particula.auth.oauth_providers import Provider, enabled_providers
 from particula.cache.client import connect as connect_redis
 from particula.config import Settings
 from particula.db.session import create_engine, create_session_factory
@@ -40,6 +41,7 @@ class Runtime:
     sessions: async_sessionmaker[AsyncSession]
     redis: Redis
     store: ObjectStore
+    oauth: dict[str, Provider]  # the enabled OAuth providers, by name; built once (they cache Google's keys)
     cpu: ThreadPoolExecutor = field(default_factory=_cpu_pool)
 
     async def run_blocking(self, function: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
@@ -107,4 +109,5 @@ def open_runtime(settings: Settings, *, database_url: str, redis_url: str) -> Ru
         sessions=create_session_factory(engine),
         redis=connect_redis(redis_url),
         store=build_store(settings),
+        oauth=enabled_providers(settings),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import os
 import signal
 import socket
 import sys
@@ -13,6 +14,7 @@ from types import FrameType
 from urllib.parse import urlsplit
 
 import uvicorn
+from uvicorn.supervisors import Multiprocess
 
 from particula.config import Settings
 from particula.db import migrate
@@ -74,7 +76,7 @@ def _stop_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
-def serve(settings: Settings, *, host: str, port: int) -> None:
+def serve(settings: Settings, *, host: str, port: int, workers: int = 1) -> None:
     """Run Particula until Ctrl-C or SIGTERM; raises StartupError for anything that stops it starting."""
     _stop_on_sigterm()  # before uvicorn takes over signals, SIGTERM unwinds and stops what we started
     with contextlib.ExitStack() as stack:
@@ -99,19 +101,34 @@ def serve(settings: Settings, *, host: str, port: int) -> None:
             migrate.upgrade(database_url)
         except Exception as error:
             raise StartupError(f"database migration failed: {error}") from None
-        _run_app(settings, sock, database_url=database_url, redis_url=redis_url)
+        _run_app(settings, sock, database_url=database_url, redis_url=redis_url, workers=workers)
 
 
-def _run_app(settings: Settings, sock: socket.socket, *, database_url: str, redis_url: str) -> None:
-    from particula.app import create_app
+def _run_app(settings: Settings, sock: socket.socket, *, database_url: str, redis_url: str, workers: int) -> None:
+    options: dict[str, object] = {"log_level": "info", "proxy_headers": False, "server_header": False}
+    if workers > 1:
+        # Workers are fresh processes: they rebuild the app from the environment, so hand it the resolved
+        # services and the signing key (one key for all, not one generated per worker).
+        os.environ.update(
+            PARTICULA_DATABASE_URL=database_url,
+            PARTICULA_REDIS_URL=redis_url,
+            PARTICULA_DATA_DIR=str(settings.data_dir),
+            PARTICULA_SECRET_KEY=settings.resolved_secret_key(),
+        )
+        config = uvicorn.Config("particula.app:app_from_environment", factory=True, workers=workers, **options)  # type: ignore[arg-type]
+    else:
+        from particula.app import create_app
 
-    app = create_app(settings, database_url=database_url, redis_url=redis_url)
-    config = uvicorn.Config(app, log_level="info", proxy_headers=False, server_header=False, lifespan="on")
-    server = uvicorn.Server(config)
+        app = create_app(settings, database_url=database_url, redis_url=redis_url)
+        config = uvicorn.Config(app, **options)  # type: ignore[arg-type]
     bound_host, bound_port = sock.getsockname()[:2]
     shown_host = f"[{bound_host}]" if ":" in bound_host else bound_host
     print(f"Particula is running at http://{shown_host}:{bound_port}  (Ctrl-C to stop)", flush=True)
+    server = uvicorn.Server(config)
     # uvicorn re-raises the stop signal after its graceful shutdown: stopping is what was asked, not an error.
     with contextlib.suppress(KeyboardInterrupt):
-        server.run(sockets=[sock])
+        if workers > 1:
+            Multiprocess(config, sockets=[sock]).run()
+        else:
+            server.run(sockets=[sock])
     print("Particula stopped.", file=sys.stderr, flush=True)

@@ -11,18 +11,10 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
-from particula.auth.oauth import (
-    STATE_TTL,
-    OAuthError,
-    PendingLogin,
-    Provider,
-    ProviderIdentity,
-    begin,
-    complete,
-    enabled_providers,
-    oauth_state_key,
-)
+from particula.auth.oauth import OAuthError, PendingLogin, ProviderIdentity, begin, complete
+from particula.auth.oauth_providers import Provider, enabled_providers
 from particula.cache.client import connect
+from particula.cache.keys import OAUTH_STATE_TTL, oauth_state_key
 from particula.config import Settings
 from tests.auth.oauth_provider import PROVIDERS, OAuthProviderServer, s256
 
@@ -148,7 +140,7 @@ async def test_begin_keeps_a_single_use_state_for_ten_minutes_and_uses_pkce(
     query = query_of(url)
     assert len(query["state"]) >= 43  # 256 random bits in base64url
     key = oauth_state_key(query["state"])
-    assert 0 < await redis.ttl(key) <= STATE_TTL == 600
+    assert 0 < await redis.ttl(key) <= OAUTH_STATE_TTL == 600
     stored = await stored_login(redis, key)
     assert query["code_challenge_method"] == "S256"
     assert query["code_challenge"] == s256(stored["code_verifier"])

@@ -30,6 +30,10 @@ DOCUMENTED_ADDITIONS = {
     ("column", "refresh_tokens", "rotated_at"),
     ("index", "refresh_tokens", "refresh_tokens_token_hash_key"),
     ("index", "refresh_tokens", "idx_refresh_tokens_family"),
+    ("index", "scenes", "idx_scenes_search"),
+    ("index", "scenes", "idx_scenes_gallery_new"),
+    ("index", "scenes", "idx_scenes_gallery_top"),
+    ("index", "scenes", "idx_scenes_forked_from"),
 }
 
 CATALOG_QUERIES = {
@@ -103,8 +107,13 @@ async def test_migrated_schema_equals_the_seed(services: Services, database_url:
 
 
 async def test_models_match_the_migrated_schema(database_url: str) -> None:
+    def comparable(item: object, name: str | None, kind: str, reflected: bool, other: object) -> bool:
+        # Alembic cannot compare a GIN expression index; the catalog test above checks it in the database.
+        return not (kind == "index" and name in {"idx_scenes_search"})
+
     def differences(connection: Connection) -> list[object]:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        options = {"compare_type": True, "include_object": comparable}
+        context = MigrationContext.configure(connection, opts=options)
         return list(compare_metadata(context, Base.metadata))
 
     engine = create_engine(database_url, pool_size=1)

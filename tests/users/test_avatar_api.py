@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import io
 import uuid
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from PIL import Image
 
-from particula.app import create_app
-from particula.config import Settings
 from particula.storage import AVATARS, avatar_key
 from tests.factories import bearer, register
 
@@ -77,16 +74,6 @@ async def test_bad_images_are_refused_and_nothing_is_stored(
 async def test_avatar_needs_a_signed_in_user(client: httpx.AsyncClient) -> None:
     response = await client.put("/api/v1/users/me/avatar", files={"file": ("a.png", png(10, 10), "image/png")})
     assert response.status_code == 401
-
-
-@pytest.fixture
-async def s3_client(s3_settings: Settings, database_url: str, redis_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(s3_settings, database_url=database_url, redis_url=redis_url)
-    async with app.router.lifespan_context(app):
-        await app.state.runtime.store.ensure_buckets()
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://particula.test") as client:
-            yield client
 
 
 async def test_on_s3_the_avatar_url_redirects_to_a_signed_download(s3_client: httpx.AsyncClient) -> None:

@@ -10,33 +10,17 @@ from fastapi.responses import JSONResponse
 from particula.auth import repository, service
 from particula.auth.deps import CurrentSessionId, CurrentUser
 from particula.auth.schemas import DeviceOut, Login, RefreshRequest, Registration, SignedIn
-from particula.auth.tokens import REFRESH_TOKEN_TTL
+from particula.auth.web import COOKIE_PATH, REFRESH_COOKIE, client_of, set_refresh_cookie
 from particula.deps import RuntimeDep, SessionDep
 from particula.errors import Problem, problem_response
-from particula.ratelimit import client_ip
 
 router = APIRouter(prefix="/auth", tags=["auth"])
-
-REFRESH_COOKIE = "particula_refresh"
-COOKIE_PATH = "/api/v1/auth"
-
-
-def _client(request: Request) -> service.Client:
-    return service.Client(ip=client_ip(request), user_agent=request.headers.get("user-agent"))
 
 
 def _signed_in(request: Request, signed_in: SignedIn, *, status: int = 200) -> JSONResponse:
     """The tokens as JSON, and the refresh token again as an httpOnly cookie for the web client."""
     response = JSONResponse(signed_in.model_dump(mode="json"), status_code=status)
-    response.set_cookie(
-        REFRESH_COOKIE,
-        signed_in.refresh_token,
-        max_age=REFRESH_TOKEN_TTL,
-        path=COOKIE_PATH,
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-    )
+    set_refresh_cookie(response, request, signed_in.refresh_token)
     return response
 
 
@@ -49,14 +33,14 @@ def _presented_token(request: Request, body: RefreshRequest | None) -> str:
 
 @router.post("/register", name="auth.register", status_code=201, response_model=SignedIn)
 async def register(form: Registration, request: Request, session: SessionDep, runtime: RuntimeDep) -> JSONResponse:
-    signed_in = await service.register(session, runtime.redis, runtime.secret_key, form, _client(request))
+    signed_in = await service.register(session, runtime.redis, runtime.secret_key, form, client_of(request))
     return _signed_in(request, signed_in, status=201)
 
 
 @router.post("/login", name="auth.login", response_model=SignedIn)
 async def login(form: Login, request: Request, session: SessionDep, runtime: RuntimeDep) -> JSONResponse:
     signed_in = await service.login(
-        session, runtime.redis, runtime.secret_key, form.login, form.password, _client(request)
+        session, runtime.redis, runtime.secret_key, form.login, form.password, client_of(request)
     )
     return _signed_in(request, signed_in)
 
@@ -67,7 +51,7 @@ async def refresh(
 ) -> JSONResponse:
     token = _presented_token(request, body)
     try:
-        signed_in = await service.refresh(session, runtime.redis, runtime.secret_key, token, _client(request))
+        signed_in = await service.refresh(session, runtime.redis, runtime.secret_key, token, client_of(request))
     except service.TokenTheft:
         # Answered, not raised: the transaction must commit the revocation of every device.
         detail = "This refresh token was already used; every device has been signed out. Sign in again."

@@ -54,3 +54,19 @@ def login_failures_key(user_id: uuid.UUID | str) -> str:
 def username_cache_key(username: str) -> str:
     """The user id for a username (lower case), so a profile lookup by name can use cache:user:{id}."""
     return f"cache:username:{username.lower()}"
+
+
+SCENE_VIEW_WINDOW = 3600
+
+
+def scene_viewed_key(scene_id: uuid.UUID | str, viewer: str) -> str:
+    """Set for an hour when a viewer (user id, or IP when signed out) has been counted on a scene."""
+    return f"scene:viewed:{scene_id}:{viewer}"
+
+
+OAUTH_STATE_TTL = 10 * 60  # long enough to consent at the provider, short enough that a leaked state is stale
+
+
+def oauth_state_key(state: str) -> str:
+    """JSON of a PendingLogin: one sign-in started with a provider and not yet finished (single use)."""
+    return f"oauth:state:{state}"

@@ -91,6 +91,26 @@ class Scene(Base):
         Index("idx_scenes_featured", "is_featured", postgresql_where=text("is_featured = true")),
         Index("idx_scenes_created", text("created_at DESC")),
         Index("idx_scenes_likes", text("likes_count DESC")),
+        # Additions (migration 0003): search, gallery keyset orderings, fork lookups.
+        Index(
+            "idx_scenes_search",
+            text("to_tsvector('english', title || ' ' || coalesce(description, ''))"),
+            postgresql_using="gin",
+        ),
+        Index(
+            "idx_scenes_gallery_new",
+            text("created_at DESC"),
+            text("id DESC"),
+            postgresql_where=text("is_public = true"),
+        ),
+        Index(
+            "idx_scenes_gallery_top",
+            text("likes_count DESC"),
+            text("created_at DESC"),
+            text("id DESC"),
+            postgresql_where=text("is_public = true"),
+        ),
+        Index("idx_scenes_forked_from", "forked_from_id"),
     )
 
     id: Mapped[uuid.UUID] = _uuid_pk()

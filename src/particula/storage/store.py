@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -121,10 +121,20 @@ class ObjectStore:
         except OSError as error:
             raise StorageError(f"could not delete {bucket}/{key}: {_first_line(error)}") from None
 
+    async def listing(self, bucket: str, prefix: str = "") -> list[tuple[str, datetime]]:
+        """Every (key, last modified) under prefix."""
+        try:
+            return [
+                (meta["path"], meta["last_modified"])
+                async for batch in obstore.list(self._store(bucket), prefix=prefix or None)
+                for meta in batch
+            ]
+        except OSError as error:
+            raise StorageError(f"could not list {bucket}/{prefix}: {_first_line(error)}") from None
+
     async def delete_prefix(self, bucket: str, prefix: str) -> int:
         """Delete every object whose key starts with prefix; returns how many."""
-        store = self._store(bucket)
-        keys = [meta["path"] async for batch in obstore.list(store, prefix=prefix) for meta in batch]
+        keys = [key for key, _ in await self.listing(bucket, prefix)]
         for key in keys:
             await self.delete(bucket, key)
         return len(keys)

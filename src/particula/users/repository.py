@@ -63,3 +63,9 @@ async def remove(session: AsyncSession, user_id: uuid.UUID) -> None:
     """Delete the user; the seed's ON DELETE CASCADE removes their scenes, likes, rooms and tokens."""
     await session.execute(delete(User).where(User.id == user_id))
     await session.flush()
+
+
+async def ids_existing(session: AsyncSession, user_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    if not user_ids:
+        return set()
+    return set(await session.scalars(select(User.id).where(User.id.in_(user_ids))))

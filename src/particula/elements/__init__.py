@@ -1,0 +1,1 @@
+"""The element table, as the engine defines it."""

@@ -1,0 +1,1 @@
+"""Scenes and the gallery: upload, read, update, delete, likes, views, forks, featured."""

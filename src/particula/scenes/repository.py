@@ -1,0 +1,180 @@
+"""Every SQL query on `scenes` and `likes` (and the user counters they move)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, delete, func, literal, literal_column, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from particula.db.models import Like, Scene, User
+from particula.scenes.schemas import GallerySort
+
+# The full-text document of a scene; migration 0003 indexes exactly this expression.
+# Written out as SQL so the planner sees the indexed expression itself (bound parameters would hide it).
+SEARCH_DOCUMENT: ColumnElement[Any] = literal_column(
+    "to_tsvector('english', scenes.title || ' ' || coalesce(scenes.description, ''))"
+)
+
+
+@dataclass(frozen=True)
+class SceneRow:
+    scene: Scene
+    author_username: str
+    author_avatar_url: str | None
+    liked_by_me: bool | None
+
+
+async def insert_scene(session: AsyncSession, **fields: Any) -> Scene:
+    scene = Scene(**fields)
+    session.add(scene)
+    await session.flush()
+    await session.refresh(scene)
+    return scene
+
+
+async def reserve_scene_slot(session: AsyncSession, user_id: uuid.UUID, limit: int | None) -> bool:
+    """Count one more scene for the user, atomically refusing past the tier's limit."""
+    statement = update(User).where(User.id == user_id).values(total_scenes=User.total_scenes + 1)
+    if limit is not None:
+        statement = statement.where(User.total_scenes < limit)
+    return (await session.execute(statement.returning(User.id))).first() is not None
+
+
+def _with_author(me: uuid.UUID | None) -> Select[Any]:
+    liked: ColumnElement[Any] = Like.user_id.is_not(None) if me is not None else literal(None)
+    query = select(Scene, User.username, User.avatar_url, liked).join(User, User.id == Scene.author_id)
+    if me is not None:
+        query = query.outerjoin(Like, and_(Like.scene_id == Scene.id, Like.user_id == me))
+    return query
+
+
+def _rows(result: Any) -> list[SceneRow]:
+    return [SceneRow(scene, username, avatar, liked) for scene, username, avatar, liked in result]
+
+
+async def get_with_author(session: AsyncSession, scene_id: uuid.UUID, me: uuid.UUID | None) -> SceneRow | None:
+    rows = _rows(await session.execute(_with_author(me).where(Scene.id == scene_id)))
+    return rows[0] if rows else None
+
+
+async def get(session: AsyncSession, scene_id: uuid.UUID, *, for_update: bool = False) -> Scene | None:
+    query = select(Scene).where(Scene.id == scene_id)
+    if for_update:
+        query = query.with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def change(session: AsyncSession, scene_id: uuid.UUID, **fields: Any) -> None:
+    await session.execute(update(Scene).where(Scene.id == scene_id).values(**fields))
+
+
+async def remove(session: AsyncSession, scene_id: uuid.UUID) -> None:
+    """Delete a scene and take it off its author's counters, in one transaction.
+
+    The DELETE locks the row, so a like racing with it either lands before (and is in likes_count)
+    or fails on the foreign key after; the author's total stays exact.
+    """
+    statement = delete(Scene).where(Scene.id == scene_id).returning(Scene.author_id, Scene.likes_count)
+    row = (await session.execute(statement)).first()
+    if row is None or row.author_id is None:
+        return
+    await session.execute(
+        update(User)
+        .where(User.id == row.author_id)
+        .values(
+            total_scenes=User.total_scenes - 1,
+            total_likes_received=User.total_likes_received - (row.likes_count or 0),
+        )
+    )
+
+
+async def add_like(session: AsyncSession, user_id: uuid.UUID, scene: Scene) -> int:
+    """Like once: the row and both counters in the same transaction; returns the scene's likes_count."""
+    inserted = await session.execute(
+        insert(Like).values(user_id=user_id, scene_id=scene.id).on_conflict_do_nothing().returning(Like.user_id)
+    )
+    return await _move_likes(session, scene, +1 if inserted.first() is not None else 0)
+
+
+async def remove_like(session: AsyncSession, user_id: uuid.UUID, scene: Scene) -> int:
+    removed = await session.execute(
+        delete(Like).where(Like.user_id == user_id, Like.scene_id == scene.id).returning(Like.user_id)
+    )
+    return await _move_likes(session, scene, -1 if removed.first() is not None else 0)
+
+
+async def _move_likes(session: AsyncSession, scene: Scene, delta: int) -> int:
+    if delta == 0:
+        count = await session.scalar(select(Scene.likes_count).where(Scene.id == scene.id))
+        return int(count or 0)
+    count = await session.scalar(
+        update(Scene)
+        .where(Scene.id == scene.id)
+        .values(likes_count=Scene.likes_count + delta)
+        .returning(Scene.likes_count)
+    )
+    await session.execute(
+        update(User).where(User.id == scene.author_id).values(total_likes_received=User.total_likes_received + delta)
+    )
+    return int(count or 0)
+
+
+async def bump_views(session: AsyncSession, scene_id: uuid.UUID) -> None:
+    await session.execute(update(Scene).where(Scene.id == scene_id).values(views_count=Scene.views_count + 1))
+
+
+async def bump_forks(session: AsyncSession, scene_id: uuid.UUID) -> None:
+    await session.execute(update(Scene).where(Scene.id == scene_id).values(forks_count=Scene.forks_count + 1))
+
+
+@dataclass(frozen=True)
+class GalleryQuery:
+    sort: GallerySort
+    limit: int
+    after: tuple[Any, ...] | None  # the last item's sort key, from the cursor
+    search: str | None = None
+    author_id: uuid.UUID | None = None
+    include_private: bool = False
+
+
+def sort_key(scene: Scene, sort: GallerySort) -> tuple[Any, ...]:
+    if sort is GallerySort.top:
+        return (scene.likes_count or 0, scene.created_at, scene.id)
+    return (scene.created_at, scene.id)
+
+
+async def gallery(session: AsyncSession, query: GalleryQuery, me: uuid.UUID | None) -> list[SceneRow]:
+    """One page of scenes with their authors and liked_by_me, in one query (keyset pagination)."""
+    statement = _with_author(me)
+    if not query.include_private:
+        statement = statement.where(Scene.is_public.is_(True))
+    if query.author_id is not None:
+        statement = statement.where(Scene.author_id == query.author_id)
+    if query.sort is GallerySort.featured:
+        statement = statement.where(Scene.is_featured.is_(True))
+    if query.search:
+        statement = statement.where(SEARCH_DOCUMENT.op("@@")(func.websearch_to_tsquery("english", query.search)))
+    if query.sort is GallerySort.top:
+        columns: tuple[Any, ...] = (Scene.likes_count, Scene.created_at, Scene.id)
+    else:
+        columns = (Scene.created_at, Scene.id)
+    if query.after is not None:
+        statement = statement.where(tuple_(*columns) < tuple_(*query.after))
+    statement = statement.order_by(*(column.desc() for column in columns)).limit(query.limit)
+    return _rows(await session.execute(statement))
+
+
+async def scene_ids_existing(session: AsyncSession, scene_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    if not scene_ids:
+        return set()
+    found = await session.scalars(select(Scene.id).where(Scene.id.in_(scene_ids)))
+    return set(found)
+
+
+async def is_liked(session: AsyncSession, user_id: uuid.UUID, scene_id: uuid.UUID) -> bool:
+    found = await session.scalar(select(Like.user_id).where(Like.user_id == user_id, Like.scene_id == scene_id))
+    return found is not None

@@ -1,0 +1,289 @@
+"""Rules about scenes: who may see and change what, all-or-nothing storage, exact counters, the gallery."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from particula.cache import client as cache
+from particula.cache import keys
+from particula.db.models import Scene
+from particula.errors import Problem
+from particula.runtime import Runtime
+from particula.scenes import cursor, files, repository
+from particula.scenes.repository import GalleryQuery, SceneRow
+from particula.scenes.schemas import Author, LikeState, SceneChange, SceneMeta, SceneOut, ScenePage
+from particula.storage import SCENES, scene_data_key, scene_thumbnail_key
+from particula.storage.keys import scene_folder
+from particula.users.schemas import Account
+from particula.users.tiers import limits_for
+
+log = logging.getLogger(__name__)
+
+
+def view_of(row: SceneRow) -> SceneOut:
+    scene = row.scene
+    version = int(scene.updated_at.timestamp()) if scene.updated_at else 0
+    return SceneOut(
+        id=scene.id,
+        author=Author(id=scene.author_id, username=row.author_username, avatar_url=row.author_avatar_url),
+        title=scene.title,
+        description=scene.description,
+        settings=scene.settings or {},
+        particle_count=scene.particle_count or 0,
+        file_size_bytes=scene.file_size_bytes or 0,
+        is_public=bool(scene.is_public),
+        is_featured=bool(scene.is_featured),
+        likes_count=scene.likes_count or 0,
+        views_count=scene.views_count or 0,
+        forks_count=scene.forks_count or 0,
+        forked_from_id=scene.forked_from_id,
+        liked_by_me=row.liked_by_me,
+        data_url=f"/api/v1/scenes/{scene.id}/data",
+        thumbnail_url=f"/api/v1/scenes/{scene.id}/thumbnail?v={version}",
+        created_at=scene.created_at,
+        updated_at=scene.updated_at,
+    )
+
+
+async def _inspect(runtime: Runtime, user: Account, data: bytes) -> files.InspectedScene:
+    try:
+        return await runtime.run_blocking(files.inspect, data, limits_for(user))
+    except files.SceneRejected as error:
+        raise Problem(422, f"This scene file cannot be stored: {error}.", slug="bad-scene-file") from None
+
+
+async def _store_objects(
+    runtime: Runtime, author_id: uuid.UUID, scene_id: uuid.UUID, data: bytes, thumb: bytes
+) -> None:
+    """Both objects or neither: a failure removes what was written, then fails the request (the row rolls back)."""
+    written: list[str] = []
+    try:
+        for key, body, kind in (
+            (scene_data_key(author_id, scene_id), data, "application/octet-stream"),
+            (scene_thumbnail_key(author_id, scene_id), thumb, "image/webp"),
+        ):
+            await runtime.store.put(SCENES, key, body, content_type=kind)
+            written.append(key)
+    except Exception:
+        for key in written:
+            try:
+                await runtime.store.delete(SCENES, key)
+            except Exception:  # the orphan sweep removes what this could not
+                log.exception("could not remove %s after a failed upload", key)
+        raise Problem(
+            503, "The scene could not be stored; nothing was saved. Try again.", slug="storage-unavailable"
+        ) from None
+
+
+async def _reserve_slot(session: AsyncSession, user: Account) -> None:
+    limits = limits_for(user)
+    if not await repository.reserve_scene_slot(session, user.id, limits.max_scenes):
+        raise Problem(
+            422,
+            f"You have {limits.max_scenes} scenes, the most the {limits.name} tier keeps; delete one or go premium.",
+            slug="scene-limit",
+        )
+
+
+async def _insert(session: AsyncSession, user: Account, scene_id: uuid.UUID, **fields: Any) -> Scene:
+    """A new row for the user's scene, pointing at its objects' places in the seed's layout."""
+    return await repository.insert_scene(
+        session,
+        id=scene_id,
+        author_id=user.id,
+        data_url=f"{SCENES}/{scene_data_key(user.id, scene_id)}",
+        thumbnail_url=f"{SCENES}/{scene_thumbnail_key(user.id, scene_id)}",
+        **fields,
+    )
+
+
+async def create(runtime: Runtime, session: AsyncSession, user: Account, meta: SceneMeta, data: bytes) -> SceneOut:
+    inspected = await _inspect(runtime, user, data)
+    await _reserve_slot(session, user)
+    scene_id = uuid.uuid4()
+    scene = await _insert(
+        session,
+        user,
+        scene_id,
+        title=meta.title,
+        description=meta.description,
+        settings={**(meta.settings or {}), **inspected.settings},
+        particle_count=inspected.particle_count,
+        file_size_bytes=inspected.file_size_bytes,
+        is_public=meta.is_public,
+    )
+    await _store_objects(runtime, user.id, scene_id, data, inspected.thumbnail)
+    await cache.delete(runtime.redis, keys.user_cache_key(user.id))  # total_scenes moved
+    return view_of(SceneRow(scene, user.username, user.avatar_url, False))
+
+
+async def _visible(session: AsyncSession, runtime: Runtime, scene_id: uuid.UUID, viewer: Account | None) -> SceneOut:
+    """The scene's metadata (cache:scene:{id}:meta, 5 min) if the viewer may see it; 404 otherwise."""
+    meta_key = keys.scene_meta_cache_key(scene_id)
+    cached = await cache.get_json(runtime.redis, meta_key)
+    if cached is not None:
+        scene = SceneOut.model_validate(cached)
+    else:
+        row = await repository.get_with_author(session, scene_id, None)
+        if row is None:
+            raise Problem(404, "There is no such scene.")
+        scene = view_of(row)
+        await cache.set_json(runtime.redis, meta_key, scene.model_dump(mode="json"), ttl=keys.SCENE_META_CACHE_TTL)
+    if not scene.is_public and (viewer is None or viewer.id != scene.author.id):
+        raise Problem(404, "There is no such scene.")  # private scenes do not exist for anyone but their author
+    return scene
+
+
+async def read(
+    session: AsyncSession, runtime: Runtime, scene_id: uuid.UUID, viewer: Account | None, *, viewer_key: str
+) -> SceneOut:
+    scene = await _visible(session, runtime, scene_id, viewer)
+    if await runtime.redis.set(keys.scene_viewed_key(scene_id, viewer_key), 1, nx=True, ex=keys.SCENE_VIEW_WINDOW):
+        await repository.bump_views(session, scene_id)  # the cached count may lag up to 5 minutes
+    if viewer is None:
+        return scene
+    liked = await repository.is_liked(session, viewer.id, scene_id)
+    return scene.model_copy(update={"liked_by_me": liked})
+
+
+async def object_key(
+    session: AsyncSession, runtime: Runtime, scene_id: uuid.UUID, viewer: Account | None, *, thumbnail: bool
+) -> tuple[str, SceneOut]:
+    scene = await _visible(session, runtime, scene_id, viewer)
+    build = scene_thumbnail_key if thumbnail else scene_data_key
+    return build(scene.author.id, scene.id), scene
+
+
+async def _own(session: AsyncSession, scene_id: uuid.UUID, user: Account) -> Scene:
+    scene = await repository.get(session, scene_id, for_update=True)
+    if scene is None or (scene.author_id != user.id and not scene.is_public):
+        raise Problem(404, "There is no such scene.")
+    if scene.author_id != user.id:
+        raise Problem(403, "Only the scene's author can change it.")
+    return scene
+
+
+async def _forget(runtime: Runtime, *scene_ids: uuid.UUID) -> None:
+    await cache.delete(runtime.redis, *(keys.scene_meta_cache_key(scene_id) for scene_id in scene_ids))
+
+
+async def _fresh(session: AsyncSession, scene_id: uuid.UUID, me: uuid.UUID) -> SceneOut:
+    session.expire_all()
+    row = await repository.get_with_author(session, scene_id, me)
+    assert row is not None
+    return view_of(row)
+
+
+async def update(
+    session: AsyncSession, runtime: Runtime, scene_id: uuid.UUID, user: Account, change: SceneChange
+) -> SceneOut:
+    scene = await _own(session, scene_id, user)
+    fields: dict[str, Any] = change.model_dump(exclude_unset=True, exclude={"settings"})
+    if change.settings is not None:
+        physical = {key: value for key, value in (scene.settings or {}).items() if key in files.PHYSICAL_SETTINGS}
+        fields["settings"] = {**change.settings, **physical}
+    if fields.get("is_public") is False:
+        fields["is_featured"] = False  # a featured scene taken private leaves the featured list
+    if fields:
+        await repository.change(session, scene_id, **fields)
+    await _forget(runtime, scene_id)
+    return await _fresh(session, scene_id, user.id)
+
+
+async def replace_data(
+    session: AsyncSession, runtime: Runtime, scene_id: uuid.UUID, user: Account, data: bytes
+) -> SceneOut:
+    scene = await _own(session, scene_id, user)
+    inspected = await _inspect(runtime, user, data)
+    kept = {key: value for key, value in (scene.settings or {}).items() if key not in files.PHYSICAL_SETTINGS}
+    await repository.change(
+        session,
+        scene_id,
+        settings={**kept, **inspected.settings},
+        particle_count=inspected.particle_count,
+        file_size_bytes=inspected.file_size_bytes,
+    )
+    await _store_objects(runtime, user.id, scene_id, data, inspected.thumbnail)
+    await _forget(runtime, scene_id)
+    return await _fresh(session, scene_id, user.id)
+
+
+async def delete(session: AsyncSession, runtime: Runtime, scene_id: uuid.UUID, user: Account) -> None:
+    await _own(session, scene_id, user)
+    await repository.remove(session, scene_id)
+    await session.flush()
+    await runtime.store.delete_prefix(SCENES, scene_folder(user.id, scene_id))
+    await _forget(runtime, scene_id)
+    await cache.delete(runtime.redis, keys.user_cache_key(user.id))
+
+
+async def _likeable(session: AsyncSession, scene_id: uuid.UUID, user: Account) -> Scene:
+    scene = await repository.get(session, scene_id)
+    if scene is None or (not scene.is_public and scene.author_id != user.id):
+        raise Problem(404, "There is no such scene.")
+    return scene
+
+
+async def set_like(
+    session: AsyncSession, runtime: Runtime, scene_id: uuid.UUID, user: Account, *, liked: bool
+) -> LikeState:
+    scene = await _likeable(session, scene_id, user)
+    move = repository.add_like if liked else repository.remove_like
+    count = await move(session, user.id, scene)
+    await _forget(runtime, scene_id)
+    if scene.author_id is not None:
+        await cache.delete(runtime.redis, keys.user_cache_key(scene.author_id))
+    return LikeState(liked=liked, likes_count=count)
+
+
+async def fork(session: AsyncSession, runtime: Runtime, scene_id: uuid.UUID, user: Account) -> SceneOut:
+    source = await _visible(session, runtime, scene_id, user)
+    data = await runtime.store.get(SCENES, scene_data_key(source.author.id, source.id))
+    thumb = await runtime.store.get(SCENES, scene_thumbnail_key(source.author.id, source.id))
+    await _reserve_slot(session, user)
+    new_id = uuid.uuid4()
+    scene = await _insert(
+        session,
+        user,
+        new_id,
+        title=source.title,
+        description=source.description,
+        settings=source.settings,
+        particle_count=source.particle_count,
+        file_size_bytes=source.file_size_bytes,
+        is_public=False,
+        forked_from_id=source.id,
+    )
+    await repository.bump_forks(session, source.id)
+    await _store_objects(runtime, user.id, new_id, data, thumb)
+    await _forget(runtime, source.id)
+    await cache.delete(runtime.redis, keys.user_cache_key(user.id))
+    return view_of(SceneRow(scene, user.username, user.avatar_url, False))
+
+
+async def set_featured(
+    session: AsyncSession, runtime: Runtime, scene_id: uuid.UUID, user: Account, *, featured: bool
+) -> SceneOut:
+    if user.username.lower() not in {name.lower() for name in runtime.settings.admins}:
+        raise Problem(403, "Only admins can feature scenes.")
+    scene = await repository.get(session, scene_id, for_update=True)
+    if scene is None or (not scene.is_public and scene.author_id != user.id):
+        raise Problem(404, "There is no such scene.")
+    if featured and not scene.is_public:
+        raise Problem(409, "Only public scenes can be featured.", slug="scene-private")
+    await repository.change(session, scene_id, is_featured=featured)
+    await _forget(runtime, scene_id)
+    return await _fresh(session, scene_id, user.id)
+
+
+async def page(session: AsyncSession, query: GalleryQuery, me: Account | None) -> ScenePage:
+    rows = await repository.gallery(session, query, me.id if me else None)
+    items = [view_of(row) for row in rows]
+    next_cursor = None
+    if len(rows) == query.limit:
+        next_cursor = cursor.encode(query.sort, repository.sort_key(rows[-1].scene, query.sort))
+    return ScenePage(items=items, next_cursor=next_cursor)
