@@ -208,3 +208,20 @@ def test_external_services_are_used_and_nothing_embedded_starts(start, services,
     listing = httpx.get(services.s3_endpoint, timeout=10).text  # ListBuckets
     assert "<Name>scenes</Name>" in listing
     assert "<Name>avatars</Name>" in listing
+
+
+def test_several_workers_share_the_port_and_stop_together(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    process = particula("serve", "--port", "0", "--workers", "2", env={"PARTICULA_DATA_DIR": str(data_dir)})
+    server = Server(process, wait_for_url(process))
+    try:
+        deadline = time.monotonic() + 60
+        while httpx.get(f"{server.url}/readyz", timeout=10).status_code != 200:  # workers may still be starting
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        statuses = {httpx.get(f"{server.url}/api/v1/elements", timeout=10).status_code for _ in range(20)}
+        assert statuses == {200}
+    finally:
+        assert server.stop() == 0
+    leftovers = subprocess.run(["pgrep", "-f", str(data_dir.resolve())], capture_output=True, text=True).stdout
+    assert leftovers == ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from functools import cache
 from importlib import resources
@@ -38,16 +39,23 @@ def weakness(password: str, *, username: str = "", email: str = "") -> str | Non
     return None
 
 
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
-
-
-def verify_password(password_hash: str | None, password: str) -> bool:
-    """True if password matches; a missing hash (OAuth-only account) never matches, in constant-ish time."""
+def _verify(password_hash: str | None, password: str) -> bool:
     try:
         return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
+
+
+# argon2 costs ~50 ms of CPU by design: always in a worker thread, never on the event loop.
+
+
+async def hash_password(password: str) -> str:
+    return await asyncio.to_thread(_hasher.hash, password)
+
+
+async def verify_password(password_hash: str | None, password: str) -> bool:
+    """True if password matches; a missing hash (OAuth-only account) never matches, in the same time."""
+    return await asyncio.to_thread(_verify, password_hash, password)
 
 
 def needs_rehash(password_hash: str) -> bool:

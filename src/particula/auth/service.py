@@ -72,7 +72,7 @@ async def register(session: AsyncSession, redis: Redis, secret: str, form: Regis
         raise Problem(409, "That username is taken.", slug="username-taken")
     try:
         user = await users.create(
-            session, email=email, username=form.username, password_hash=passwords.hash_password(form.password)
+            session, email=email, username=form.username, password_hash=await passwords.hash_password(form.password)
         )
     except IntegrityError as error:  # a concurrent registration won the race for the name or email
         taken = "username" if "username" in str(error.orig) else "email"
@@ -86,13 +86,13 @@ async def login(
     user = await users.by_login(session, login_name)
     if user is not None:
         await _refuse_while_slowed_down(redis, user.id)
-    if user is None or not passwords.verify_password(user.password_hash, password):
+    if user is None or not await passwords.verify_password(user.password_hash, password):
         if user is not None:
             await _count_failure(redis, user.id)
         raise Problem(401, "Wrong email, username or password.", slug="invalid-credentials")
     await cache.delete(redis, keys.login_failures_key(user.id))
     if user.password_hash and passwords.needs_rehash(user.password_hash):
-        await users.change(session, user.id, password_hash=passwords.hash_password(password))
+        await users.change(session, user.id, password_hash=await passwords.hash_password(password))
     return await start_session(session, redis, secret, user, client)
 
 

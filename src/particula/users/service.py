@@ -104,7 +104,7 @@ async def change_password(
     reason = passwords.weakness(change.new_password, username=user.username, email=user.email)
     if reason:
         raise Problem(422, f"The new password {reason}.", slug="weak-password")
-    await repository.change(session, user.id, password_hash=passwords.hash_password(change.new_password))
+    await repository.change(session, user.id, password_hash=await passwords.hash_password(change.new_password))
     await tokens_repository.revoke_all(session, user.id, keep_family=keep_session)
     await forget(redis, user.id)
 
@@ -126,5 +126,5 @@ async def _require_password(session: AsyncSession, user_id: uuid.UUID, password:
     user = await repository.get(session, user_id)
     if password is None:
         raise Problem(422, f"Your current password is needed {why}.", slug="password-required")
-    if user is None or not passwords.verify_password(user.password_hash, password):
+    if user is None or not await passwords.verify_password(user.password_hash, password):
         raise Problem(403, "The current password is wrong.", slug="wrong-password")
