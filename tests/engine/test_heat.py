@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from particula.engine import World, elements, reference
-from particula.engine.kernels.heat import heat_pass
+from particula.engine.kernels.heat import heat_pass, heat_scratch
 from particula.engine.tables import TABLES
 
 
@@ -15,15 +15,15 @@ def _run_heat_kernel(element: np.ndarray, temperature: np.ndarray, ctype: np.nda
     awake = np.ones(chunks, np.uint8)
     changed = np.zeros(chunks, np.uint8)
     temp = temperature.copy().reshape(-1)
-    rows = np.zeros((2, width), np.float32)
+    rows = heat_scratch(width)
     heat_pass(
         element.reshape(-1),
         temp,
         ctype.reshape(-1),
         awake,
         changed,
-        TABLES.conductance,
-        TABLES.floats,
+        TABLES.heat_k,
+        TABLES.heat_el,
         width,
         height,
         ambient,

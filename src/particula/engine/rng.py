@@ -17,12 +17,10 @@ _S40 = np.uint64(40)
 _INV24 = 1.0 / 16777216.0
 
 # Purposes: each random decision of a tick draws from its own stream, so adding one never shifts another.
-P_SIDE = 1  # which diagonal or lateral way a powder or liquid tries first
-P_GAS = 2  # which way a gas drifts
+P_MOVE = 1  # how a particle moves: which side it tries first, speed rounding, whether and where a gas drifts
 P_REACT = 3  # reaction rolls (+ neighbour number 0..3)
 P_LIFE = 8  # lifetime spread of a new particle
 P_SHADE = 9  # colour variation of a new particle
-P_ROUND = 10  # rounding a fractional speed to whole cells this tick
 
 
 @inline

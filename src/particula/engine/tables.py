@@ -8,7 +8,7 @@ import numpy as np
 import numpy.typing as npt
 
 from particula.engine.element_data import ELEMENTS
-from particula.engine.element_types import BEHAVIOURS, Element
+from particula.engine.element_types import BEHAVIOURS, PHASE_GAS, PHASE_LIQUID, Element
 from particula.engine.reaction_data import REACTIONS
 
 # Columns of the integer property table.
@@ -38,8 +38,20 @@ NO_ELEMENT = -1  # "none" in the integer table and "leave the cell as it is" in 
 # Heat flowing across one cell edge per tick is at most this fraction of the difference: with four edges the
 # explicit update stays a convex combination, so it never overshoots or oscillates.
 MAX_EDGE_CONDUCTANCE = 0.24
+# Rows of the per-element heat table.
+H_AIR, H_RATE, H_EMIT, H_BURN = range(4)
+# Fraction of the gap to the ambient temperature that open space closes each tick.
+AIR_RELAX = 0.02
 FIRE = "fire"
 EMPTY = "empty"
+
+# Bits of the packed per-element `kind` byte the particle pass reads first: the movement phase in the low three
+# bits, then flags.
+K_PHASE = 7
+K_REACTIVE = 8  # has a reaction with some neighbour
+K_TOOL = 16  # acts on its neighbours: cloner, spout, void, sink
+K_MLO = 32  # moves like the element in its ctype (a burning fuel)
+K_TIMED = 64  # its cells may count down a lifetime (a new one starts one, or it remembers a burning fuel)
 
 IntTable = npt.NDArray[np.int32]
 FloatTable = npt.NDArray[np.float64]
@@ -55,6 +67,25 @@ class Tables:
     reaction_prob: FloatTable  # (R,)
     reaction_result: npt.NDArray[np.int16]  # (R, 2): new element of cell and neighbour, -1 = unchanged
     conductance: FloatTable  # (N, N): heat fraction per tick across an edge between two elements
+    heat_k: npt.NDArray[np.float32]  # (N * N,): `conductance` in float32, flat, for the heat kernel
+    heat_el: npt.NDArray[np.float32]  # (4, N): air relaxation, source rate, source target, burn temperature
+    motion: Motion  # the particle pass's packed tables
+
+
+@dataclass(frozen=True, slots=True)
+class Motion:
+    """What the particle pass reads for every particle, packed into small one-dimensional arrays."""
+
+    kind: npt.NDArray[np.uint8]  # (N,): phase | K_* flags
+    high_t: npt.NDArray[np.float32]  # (N,): above this the element changes (inf = never)
+    low_t: npt.NDArray[np.float32]  # (N,): below this the element changes (-inf = never)
+    spread: npt.NDArray[np.int64]  # (N,): how far a liquid's surface particle walks toward a drop
+    drift: npt.NDArray[np.int64]  # (N,): a gas drifts when 24 random bits are below this (chance * 2**24)
+    enter: npt.NDArray[np.uint8]  # (N * N,): 1 where a particle moving as a may enter a cell moving as b
+
+    def arrays(self) -> tuple[npt.NDArray[np.generic], ...]:
+        """The tuple the kernels take, in field order."""
+        return (self.kind, self.high_t, self.low_t, self.spread, self.drift, self.enter)
 
 
 def _ids() -> dict[str, int]:
@@ -131,6 +162,39 @@ def _conductance() -> FloatTable:
     return MAX_EDGE_CONDUCTANCE * mean
 
 
+def _heat_el(floats: FloatTable) -> npt.NDArray[np.float32]:
+    air = np.zeros(len(floats))
+    air[0] = AIR_RELAX
+    rate = floats[:, F_EMIT_RATE]
+    # Elements that are no heat source pull toward 0 at rate 0: no change, and no NaN or infinity involved.
+    emit = np.where(rate > 0, floats[:, F_EMIT_T], 0.0)
+    table = np.zeros((4, len(floats)), np.float32)
+    table[H_AIR], table[H_RATE], table[H_EMIT], table[H_BURN] = air, rate, emit, floats[:, F_BURN_T]
+    return table
+
+
+def _motion(ints: IntTable, floats: FloatTable) -> Motion:
+    phase = ints[:, I_PHASE]
+    kind = phase.copy()
+    kind |= np.where(ints[:, I_REACTIVE] == 1, K_REACTIVE, 0)
+    kind |= np.where(ints[:, I_BEHAVIOUR] != 0, K_TOOL, 0)
+    kind |= np.where(ints[:, I_MOVES_LIKE_ORIGIN] == 1, K_MLO, 0)
+    kind |= np.where((ints[:, I_LIFE] > 0) | (ints[:, I_REMEMBERS] == 1), K_TIMED, 0)
+    density = floats[:, F_DENSITY]
+    fluid = (phase == PHASE_LIQUID) | (phase == PHASE_GAS)
+    # a may enter b when b is empty, or when a is no gas and b a lighter liquid or gas (they swap).
+    enter = (phase[:, None] != PHASE_GAS) & fluid[None, :] & (density[None, :] < density[:, None])
+    enter[:, 0] = True
+    return Motion(
+        kind=kind.astype(np.uint8),
+        high_t=floats[:, F_HIGH_T].astype(np.float32),
+        low_t=floats[:, F_LOW_T].astype(np.float32),
+        spread=ints[:, I_SPREAD].astype(np.int64),
+        drift=np.ceil(floats[:, F_DRIFT] * 2.0**24).astype(np.int64),
+        enter=enter.astype(np.uint8).reshape(-1),
+    )
+
+
 def build() -> Tables:
     """Build the kernel tables from ELEMENTS and REACTIONS, checking that every name resolves."""
     ids = _ids()
@@ -138,7 +202,10 @@ def build() -> Tables:
     reactive = [bool(row.any()) for row in reaction_of >= 0]
     ints = np.array([_int_row(e, ids, reactive[i]) for i, e in enumerate(ELEMENTS)], np.int32)
     floats = np.array([_float_row(e) for e in ELEMENTS], np.float64)
-    return Tables(ints, floats, reaction_of, prob, result, _conductance())
+    conductance = _conductance()
+    heat_k = conductance.astype(np.float32).reshape(-1)
+    motion = _motion(ints, floats)
+    return Tables(ints, floats, reaction_of, prob, result, conductance, heat_k, _heat_el(floats), motion)
 
 
 TABLES = build()

@@ -12,8 +12,6 @@ from particula.engine.jit import inline, kernel
 from particula.engine.kernels.cells import DX, DY, Cells, Tabs, become, blast, mark, moving_phase, residue
 from particula.engine.rng import P_REACT, uniform
 from particula.engine.tables import (
-    F_HIGH_T,
-    F_LOW_T,
     I_BEHAVIOUR,
     I_BLAST,
     I_DECAYS_TO,
@@ -38,22 +36,24 @@ def after_becoming(x: int, y: int, old: int, p: Any, cells: Cells, tabs: Tabs, c
 
 
 @kernel
-def change_state(i: int, x: int, y: int, p: Any, cells: Cells, tabs: Tabs, changed: Any) -> bool:
-    """Count down a lifetime and apply temperature thresholds; True when the cell became something else."""
-    el, temp, life, ctype = cells[0], cells[1], cells[4], cells[5]
-    ints, floats = tabs[0], tabs[1]
+def change_state(
+    i: int, x: int, y: int, expired: bool, p: Any, cells: Cells, tabs: Tabs, mt: Any, changed: Any
+) -> bool:
+    """A lifetime ran out, or the temperature crossed a threshold: True when the cell became something else.
+
+    The particle pass counts lifetimes down and compares temperatures itself; this is only called when it has to.
+    """
+    el, temp, ctype = cells[0], cells[1], cells[5]
+    ints = tabs[0]
     e = int(el[i])
     new = -1
-    if life[i] > 0:
-        life[i] -= 1
-        mark(x, y, p[2], changed)
-        if life[i] == 0:
-            new = residue(e, int(ctype[i]), int(ints[e, I_DECAYS_TO]), ints)
-    if new < 0:
+    if expired:
+        new = residue(e, int(ctype[i]), int(ints[e, I_DECAYS_TO]), ints)
+    else:
         t = temp[i]
-        if t > floats[e, F_HIGH_T]:
+        if t > mt[1][e]:
             new = residue(e, int(ctype[i]), int(ints[e, I_HIGH_TO]), ints)
-        elif t < floats[e, F_LOW_T]:
+        elif t < mt[2][e]:
             new = residue(e, int(ctype[i]), int(ints[e, I_LOW_TO]), ints)
     if new < 0:
         return False

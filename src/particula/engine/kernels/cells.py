@@ -11,12 +11,11 @@ from typing import Any
 
 import numpy as np
 
-from particula.engine.element_types import PHASE_GAS, PHASE_LIQUID, PHASE_SOLID
+from particula.engine.element_types import PHASE_SOLID
 from particula.engine.jit import inline
 from particula.engine.rng import P_LIFE, P_SHADE, draw
 from particula.engine.tables import (
     F_BURN_T,
-    F_DENSITY,
     F_SPAWN_T,
     I_BLAST,
     I_BURN_TIME,
@@ -39,7 +38,7 @@ DY = np.array([0, 1, 1, 1, 0, -1, -1, -1], np.int64)
 @inline
 def mark(x: int, y: int, cw: int, changed: Any) -> None:
     """Record that something in the chunk holding (x, y) changed, so it and its neighbours stay awake."""
-    changed[(y >> 4) * cw + (x >> 4)] = 1
+    changed[np.uint64((y >> 4) * cw + (x >> 4))] = 1
 
 
 @inline
@@ -47,13 +46,14 @@ def swap(a: int, b: int, cells: Cells) -> None:
     """Exchange two cells' particles with everything they carry (temperature, velocity, life, ...)."""
     # Spelled out: Numba cannot loop over a tuple of arrays with different dtypes.
     el, temp, vx, vy, life, ctype, shade = cells
-    el[a], el[b] = el[b], el[a]
-    temp[a], temp[b] = temp[b], temp[a]
-    vx[a], vx[b] = vx[b], vx[a]
-    vy[a], vy[b] = vy[b], vy[a]
-    life[a], life[b] = life[b], life[a]
-    ctype[a], ctype[b] = ctype[b], ctype[a]
-    shade[a], shade[b] = shade[b], shade[a]
+    ua, ub = np.uint64(a), np.uint64(b)  # unsigned: no negative-index wraparound
+    el[ua], el[ub] = el[ub], el[ua]
+    temp[ua], temp[ub] = temp[ub], temp[ua]
+    vx[ua], vx[ub] = vx[ub], vx[ua]
+    vy[ua], vy[ub] = vy[ub], vy[ua]
+    life[ua], life[ub] = life[ub], life[ua]
+    ctype[ua], ctype[ub] = ctype[ub], ctype[ua]
+    shade[ua], shade[ub] = shade[ub], shade[ua]
 
 
 @inline
@@ -62,25 +62,6 @@ def moving_phase(e: int, origin: int, ints: Any) -> int:
     if ints[e, I_MOVES_LIKE_ORIGIN] == 1 and origin != 0:
         return int(ints[origin, I_PHASE])
     return int(ints[e, I_PHASE])
-
-
-@inline
-def can_enter(density: float, phase: int, j: int, cells: Cells, tabs: Tabs) -> bool:
-    """Whether a particle of `density` and `phase` may move into cell j: empty, or a lighter fluid to swap."""
-    el = cells[0]
-    target = el[j]
-    if target == 0:
-        return True
-    if phase == PHASE_GAS:
-        return False
-    ctype = cells[5]
-    ints, floats = tabs[0], tabs[1]
-    origin = int(ctype[j]) if ints[target, I_MOVES_LIKE_ORIGIN] == 1 else 0
-    target_phase = moving_phase(target, origin, ints)
-    if target_phase != PHASE_LIQUID and target_phase != PHASE_GAS:
-        return False
-    target_density = floats[origin if origin != 0 else target, F_DENSITY]
-    return bool(target_density < density)
 
 
 @inline

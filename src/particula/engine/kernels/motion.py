@@ -1,6 +1,15 @@
 """How particles move: powders and liquids fall along their velocity or slide when resting, gases drift.
 
 Gravity is one of eight directions `g` (-1 in zero-g) for sliding and drifting; the velocity itself is continuous.
+Every helper here is pasted into the particle pass (`update.py`) by Numba, so the common cases cost no call.
+
+A particle moves as its *mover* element: itself, or for a burning fuel (fire remembering wood or oil) the fuel.
+Whether a mover may enter a cell is one lookup in `enter` (tables.Motion): the cell is empty, or the mover is no
+gas and the cell holds a lighter liquid or gas, which it swaps with.
+
+Randomness: one draw per particle and tick (purpose P_MOVE). Bit 0 is the coin that picks between two open
+sides, bits 0-2 a gas's turn, and the top 24 bits the uniform number that rounds a fractional speed or decides
+whether a gas drifts at all.
 """
 
 from __future__ import annotations
@@ -10,12 +19,12 @@ from typing import Any
 
 import numpy as np
 
-from particula.engine.element_types import PHASE_LIQUID
 from particula.engine.jit import inline, kernel
-from particula.engine.kernels.cells import DX, DY, Cells, Tabs, become, can_enter, mark, swap
-from particula.engine.rng import P_GAS, P_ROUND, P_SIDE, draw, uniform
-from particula.engine.tables import F_DENSITY, F_DRIFT, I_MOVES_LIKE_ORIGIN, I_SPREAD
+from particula.engine.kernels.cells import DX, DY, Cells, Tabs, become, mark, swap
+from particula.engine.rng import P_MOVE, draw
+from particula.engine.tables import K_MLO
 
+U = np.uint64  # an index cast: a signed index makes Numba add a negative-index wraparound to every access
 MAX_SPEED = 8.0  # cells per tick: keeps the cost of one particle's move bounded
 # How far a liquid surface particle looks sideways for somewhere lower. At most one chunk: a change further
 # away would not wake the particle's chunk, and it would sleep on a slope it could still run down.
@@ -23,92 +32,124 @@ LEVEL_SEARCH = 16
 # A gas picks one of eight turns from "up" (against gravity): mostly up, sometimes up-sideways or sideways.
 GAS_TURN = np.array([4, 4, 4, 3, 5, 2, 6, 4], np.int64)
 _INV24 = 1.0 / 16777216.0
+_S40 = np.uint64(40)
+_ONE = np.uint64(1)
+_SEVEN = np.uint64(7)
+
+
+@inline
+def uniform24(h: np.uint64) -> Any:
+    """The top 24 bits of a draw, as an integer in [0, 2**24)."""
+    return np.int64(h >> _S40)
+
+
+@inline
+def mover(j: int, el: Any, ctype: Any, kind: Any) -> Any:
+    """The element cell j moves as: a burning fuel moves as the fuel."""
+    b = np.int64(el[U(j)])
+    if kind[b] & K_MLO:
+        c = np.int64(ctype[U(j)])
+        if c != 0:
+            return c
+    return b
+
+
+@inline
+def can_enter(a: int, j: int, n: int, cells: Cells, mt: Any) -> Any:
+    """Whether a particle moving as element a may move into cell j (empty, or a lighter fluid to swap with)."""
+    el = cells[0]
+    if el[U(j)] == 0:
+        return True
+    return mt[5][U(a * n + mover(j, el, cells[5], mt[0]))] != 0
+
+
+@inline
+def inside(x: int, y: int, width: int, height: int) -> bool:
+    return 0 <= x < width and 0 <= y < height
 
 
 @inline
 def move(a: int, b: int, xa: int, ya: int, xb: int, yb: int, p: Any, cells: Cells, changed: Any, stamp: Any) -> None:
     """Swap the particle at a into b, stamping both so neither acts again this tick."""
     swap(a, b, cells)
-    stamp[a] = p[4]
-    stamp[b] = p[4]
+    stamp[U(a)] = p[4]
+    stamp[U(b)] = p[4]
     mark(xa, ya, p[2], changed)
     mark(xb, yb, p[2], changed)
 
 
 @inline
-def side_target(x: int, y: int, d: int, density: float, phase: int, p: Any, cells: Cells, tabs: Tabs) -> int:
-    """The neighbour in direction d if the particle may enter it, else -1 (walls block)."""
+def side_target(x: int, y: int, d: int, a: int, n: int, p: Any, cells: Cells, mt: Any) -> int:
+    """The neighbour in direction d if a particle moving as a may enter it, else -1 (walls block)."""
     nx, ny = x + DX[d], y + DY[d]
-    if nx < 0 or ny < 0 or nx >= p[0] or ny >= p[1]:
+    if not inside(nx, ny, p[0], p[1]):
         return -1
     j = ny * p[0] + nx
-    return j if can_enter(density, phase, j, cells, tabs) else -1
+    return j if can_enter(a, j, n, cells, mt) else -1
 
 
 @inline
-def level_target(x: int, y: int, d: int, spread: int, p: Any, cells: Cells) -> int:
+def level_target(x: int, y: int, d: int, spread: int, p: Any, el: Any) -> Any:
     """Where a surface particle walks along d: up to `spread` cells toward a drop within LEVEL_SEARCH, else -1.
 
     It only walks toward a drop; on a flat surface it stays, so a level pool falls asleep.
     """
     width, height, g = p[0], p[1], p[7]
-    el = cells[0]
     for s in range(1, LEVEL_SEARCH + 1):
         nx, ny = x + s * DX[d], y + s * DY[d]
-        if nx < 0 or ny < 0 or nx >= width or ny >= height or el[ny * width + nx] != 0:
+        if not inside(nx, ny, width, height) or el[U(ny * width + nx)] != 0:
             return -1
         bx, by = nx + DX[g], ny + DY[g]
-        if 0 <= bx < width and 0 <= by < height and el[by * width + bx] == 0:
+        if inside(bx, by, width, height) and el[U(by * width + bx)] == 0:
             step = min(s, spread)
-            return int((y + step * DY[d]) * width + x + step * DX[d])
+            return (y + step * DY[d]) * width + x + step * DX[d]
     return -1
 
 
 @inline
-def sink_target(x: int, y: int, d: int, density: float, phase: int, p: Any, cells: Cells, tabs: Tabs) -> int:
-    """The neighbour along d if it holds a lighter liquid to trade places with (a drop wandering in oil)."""
-    j = side_target(x, y, d, density, phase, p, cells, tabs)
-    return j if j >= 0 and cells[0][j] != 0 else -1
-
-
-@inline
-def pick(i: int, a: int, b: int, key: np.uint64) -> int:
-    """One of two candidate cells (-1 = none); a coin decides only when both are open."""
+def pick(a: int, b: int, coin: bool) -> int:
+    """One of two candidate cells (-1 = none); the coin decides only when both are open."""
     if a >= 0 and b >= 0:
-        return a if draw(key, i, P_SIDE) & np.uint64(1) else b
+        return a if coin else b
     return a if a >= 0 else b
 
 
 @inline
-def slide(
-    i: int, x: int, y: int, density: float, phase: int, p: Any, cells: Cells, tabs: Tabs, changed: Any, stamp: Any
-) -> None:
-    """A resting powder or liquid slips diagonally downhill; a liquid also walks toward a drop."""
-    width, g = p[0], p[7]
-    j = pick(
-        i,
-        side_target(x, y, (g + 1) & 7, density, phase, p, cells, tabs),
-        side_target(x, y, (g + 7) & 7, density, phase, p, cells, tabs),
-        p[3],
-    )
-    if j < 0 and phase == PHASE_LIQUID:
-        spread = int(tabs[0][cells[0][i], I_SPREAD])
-        if spread > 0:
-            j = pick(
-                i,
-                level_target(x, y, (g + 2) & 7, spread, p, cells),
-                level_target(x, y, (g + 6) & 7, spread, p, cells),
-                p[3],
-            )
-        if j < 0:
-            j = pick(
-                i,
-                sink_target(x, y, (g + 2) & 7, density, phase, p, cells, tabs),
-                sink_target(x, y, (g + 6) & 7, density, phase, p, cells, tabs),
-                p[3],
-            )
-    if j >= 0:
-        move(i, j, x, y, j % width, j // width, p, cells, changed, stamp)
+def slide(i: int, x: int, y: int, a: int, liquid: bool, n: int, p: Any, cells: Cells, mt: Any) -> int:
+    """Where a resting powder or liquid goes: diagonally downhill; a liquid also toward a drop or through a lighter
+    liquid beside it. -1 = it stays. Draws the tick's random bits only when two ways are open."""
+    el = cells[0]
+    g = p[7]
+    first = side_target(x, y, (g + 1) & 7, a, n, p, cells, mt)
+    second = side_target(x, y, (g + 7) & 7, a, n, p, cells, mt)
+    if first >= 0 or second >= 0 or not liquid:
+        return pick(first, second, bool(draw_move(i, p) & _ONE) if first >= 0 and second >= 0 else False)
+    left, right = (g + 2) & 7, (g + 6) & 7
+    spread = mt[3][el[U(i)]]
+    if spread > 0:
+        first = level_target(x, y, left, spread, p, el)
+        second = level_target(x, y, right, spread, p, el)
+        if first >= 0 or second >= 0:
+            return pick(first, second, bool(draw_move(i, p) & _ONE) if first >= 0 and second >= 0 else False)
+    # A drop wandering in a lighter liquid: trade places with it sideways.
+    first = side_target(x, y, left, a, n, p, cells, mt)
+    second = side_target(x, y, right, a, n, p, cells, mt)
+    first = first if first >= 0 and el[U(first)] != 0 else -1
+    second = second if second >= 0 and el[U(second)] != 0 else -1
+    return pick(first, second, bool(draw_move(i, p) & _ONE) if first >= 0 and second >= 0 else False)
+
+
+@inline
+def draw_move(i: int, p: Any) -> np.uint64:
+    """The particle's random bits for this tick (purpose P_MOVE)."""
+    return draw(p[3], i, P_MOVE)
+
+
+@kernel
+def vanish(i: int, x: int, y: int, p: Any, cells: Cells, tabs: Tabs, changed: Any) -> None:
+    """A particle left an open world (walls off): the cell becomes empty."""
+    become(i, 0, False, p[3], cells, tabs)
+    mark(x, y, p[2], changed)
 
 
 @inline
@@ -118,96 +159,111 @@ def travel(
     y: int,
     ux: float,
     uy: float,
-    density: float,
-    phase: int,
+    a: int,
+    n: int,
     p: Any,
     cells: Cells,
     tabs: Tabs,
+    mt: Any,
     changed: Any,
     stamp: Any,
 ) -> None:
     """Move along the velocity (ux, uy) cell by cell until blocked; store the velocity that remains."""
-    width, height, walls = p[0], p[1], p[8]
+    width, height = p[0], p[1]
+    vx, vy = cells[2], cells[3]
     speed = max(abs(ux), abs(uy))
     steps = int(speed)
     # Fractions of a cell per tick are kept on average by rounding up with that probability.
-    if uniform(p[3], i, P_ROUND) < speed - steps:
+    if uniform24(draw_move(i, p)) * _INV24 < speed - steps:
         steps += 1
-    sx, sy = ux / speed, uy / speed
-    px, py = x + 0.5, y + 0.5
     cur, cx, cy = i, x, y
-    for _ in range(steps):
-        px += sx
-        py += sy
-        nx, ny = math.floor(px), math.floor(py)
-        if nx < 0 or ny < 0 or nx >= width or ny >= height:
-            if not walls:  # fell off the edge of an open world
-                become(cur, 0, False, p[3], cells, tabs)
-                mark(cx, cy, p[2], changed)
-                return
-            ux = uy = 0.0
-            break
-        j = ny * width + nx
-        if not can_enter(density, phase, j, cells, tabs):
-            # Inelastic: take the blocker's velocity, so a falling block of particles falls as one.
-            ux, uy = float(cells[2][j]), float(cells[3][j])
-            break
-        into_fluid = cells[0][j] != 0
-        move(cur, j, cx, cy, nx, ny, p, cells, changed, stamp)
-        cur, cx, cy = j, nx, ny
-        if into_fluid:  # pushing through a liquid or gas takes the rest of the tick and the momentum
-            ux = uy = 0.0
-            break
-    cells[2][cur] = np.float32(ux)
-    cells[3][cur] = np.float32(uy)
+    if steps > 0:
+        sx, sy = ux / speed, uy / speed
+        px, py = x + 0.5, y + 0.5
+        for _ in range(steps):
+            px += sx
+            py += sy
+            nx, ny = math.floor(px), math.floor(py)
+            if not inside(nx, ny, width, height):
+                if not p[8]:  # fell off the edge of an open world
+                    vanish(cur, cx, cy, p, cells, tabs, changed)
+                    return
+                ux = uy = 0.0
+                break
+            j = ny * width + nx
+            if not can_enter(a, j, n, cells, mt):
+                # Inelastic: take the blocker's velocity, so a falling block of particles falls as one.
+                ux, uy = float(vx[U(j)]), float(vy[U(j)])
+                break
+            into_fluid = cells[0][U(j)] != 0
+            move(cur, j, cx, cy, nx, ny, p, cells, changed, stamp)
+            cur, cx, cy = j, nx, ny
+            if into_fluid:  # pushing through a liquid or gas takes the rest of the tick and the momentum
+                ux = uy = 0.0
+                break
+    vx[U(cur)] = np.float32(ux)
+    vy[U(cur)] = np.float32(uy)
     mark(cx, cy, p[2], changed)  # still in motion, even if it did not cross a cell this tick
 
 
-@kernel
-def fall(i: int, x: int, y: int, phase: int, p: Any, cells: Cells, tabs: Tabs, changed: Any, stamp: Any) -> None:
+@inline
+def fall(
+    i: int,
+    x: int,
+    y: int,
+    a: int,
+    liquid: bool,
+    n: int,
+    p: Any,
+    cells: Cells,
+    tabs: Tabs,
+    mt: Any,
+    changed: Any,
+    stamp: Any,
+) -> None:
     """Powders and liquids: accelerate by gravity, then rest and slide, or travel."""
-    width, height, ax, ay, g, walls = p[0], p[1], p[5], p[6], p[7], p[8]
-    el, vx, vy, ctype = cells[0], cells[2], cells[3], cells[5]
-    ints, floats = tabs[0], tabs[1]
-    e = int(el[i])
-    origin = int(ctype[i]) if ints[e, I_MOVES_LIKE_ORIGIN] == 1 and ctype[i] != 0 else e
-    density = floats[origin, F_DENSITY]
-    ux = min(max(vx[i] + ax, -MAX_SPEED), MAX_SPEED)
-    uy = min(max(vy[i] + ay, -MAX_SPEED), MAX_SPEED)
+    width, height, ax, ay, g = p[0], p[1], p[5], p[6], p[7]
+    vx, vy = cells[2], cells[3]
+    vx0, vy0 = vx[U(i)], vy[U(i)]
+    ux = min(max(vx0 + ax, -MAX_SPEED), MAX_SPEED)
+    uy = min(max(vy0 + ay, -MAX_SPEED), MAX_SPEED)
     if g >= 0:
-        gx, gy = x + DX[g], y + DY[g]
-        if 0 <= gx < width and 0 <= gy < height:
+        gdx, gdy = DX[g], DY[g]
+        gx, gy = x + gdx, y + gdy
+        if inside(gx, gy, width, height):
             j = gy * width + gx
             # Resting needs a support that is not itself falling away; otherwise fall along with it.
-            supported = not can_enter(density, phase, j, cells, tabs) and vx[j] * DX[g] + vy[j] * DY[g] <= 0.0
+            supported = not can_enter(a, j, n, cells, mt) and vx[U(j)] * gdx + vy[U(j)] * gdy <= 0.0
         else:
-            supported = walls
-        if supported and ux * DX[g] + uy * DY[g] >= 0.0:  # resting on something, not flung away from it
-            if vx[i] != 0.0 or vy[i] != 0.0:
-                vx[i] = 0.0
-                vy[i] = 0.0
+            supported = p[8]
+        if supported and ux * gdx + uy * gdy >= 0.0:  # resting on something, not flung away from it
+            if vx0 != 0.0 or vy0 != 0.0:
+                vx[U(i)] = 0.0
+                vy[U(i)] = 0.0
                 mark(x, y, p[2], changed)
-            slide(i, x, y, density, phase, p, cells, tabs, changed, stamp)
+            j = slide(i, x, y, a, liquid, n, p, cells, mt)
+            if j >= 0:
+                move(i, j, x, y, j % width, j // width, p, cells, changed, stamp)
             return
     if ux != 0.0 or uy != 0.0:
-        travel(i, x, y, ux, uy, density, phase, p, cells, tabs, changed, stamp)
+        travel(i, x, y, ux, uy, a, n, p, cells, tabs, mt, changed, stamp)
 
 
-@kernel
-def drift(i: int, x: int, y: int, p: Any, cells: Cells, tabs: Tabs, changed: Any, stamp: Any) -> None:
+@inline
+def drift(i: int, x: int, y: int, e: int, p: Any, cells: Cells, tabs: Tabs, mt: Any, changed: Any, stamp: Any) -> None:
     """Gases wander, mostly against gravity (randomly in zero-g); they keep their chunk awake."""
-    width, height, g, walls = p[0], p[1], p[7], p[8]
+    width, height, g = p[0], p[1], p[7]
     mark(x, y, p[2], changed)
-    h = draw(p[3], i, P_GAS)
-    if float(h >> np.uint64(40)) * _INV24 >= tabs[1][cells[0][i], F_DRIFT]:
+    h = draw_move(i, p)
+    if uniform24(h) >= mt[4][e]:
         return
-    turn = np.int64(h & np.uint64(7))
+    turn = np.int64(h & _SEVEN)
     d = turn if g < 0 else (g + GAS_TURN[turn]) & 7
     nx, ny = x + DX[d], y + DY[d]
-    if nx < 0 or ny < 0 or nx >= width or ny >= height:
-        if not walls:
-            become(i, 0, False, p[3], cells, tabs)
+    if not inside(nx, ny, width, height):
+        if not p[8]:
+            vanish(i, x, y, p, cells, tabs, changed)
         return
     j = ny * width + nx
-    if cells[0][j] == 0:
+    if cells[0][U(j)] == 0:
         move(i, j, x, y, nx, ny, p, cells, changed, stamp)
