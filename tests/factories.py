@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import uuid
 from typing import Any
 
 import httpx
@@ -75,3 +76,17 @@ async def create_scene(
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()
     return body
+
+
+async def make_premium(runtime: Any, database_url: str, user: dict[str, Any]) -> None:
+    """Give a user the premium tier, as a completed purchase will (row, then the account cache)."""
+    import asyncpg
+
+    from tests.conftest import asyncpg_dsn
+
+    connection = await asyncpg.connect(**asyncpg_dsn(database_url))
+    try:
+        await connection.execute("UPDATE users SET tier = 'premium' WHERE id = $1", uuid.UUID(user["user"]["id"]))
+    finally:
+        await connection.close()
+    await runtime.redis.delete(f"cache:user:{user['user']['id']}")

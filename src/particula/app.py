@@ -57,8 +57,8 @@ def create_app(settings: Settings, *, database_url: str, redis_url: str) -> Fast
     api.include_router(scenes_router)  # before users: /users/{name}/scenes is more specific than /users/{id}/...
     api.include_router(users_router)
     api.include_router(elements_router)
+    api.include_router(objects_router)
     app.include_router(api)
-    app.include_router(objects_router)
 
     @app.get("/", include_in_schema=False)
     async def landing() -> HTMLResponse:

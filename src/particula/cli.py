@@ -31,6 +31,9 @@ def _parser() -> argparse.ArgumentParser:
     engine = bench_commands.add_parser("engine", help="engine ms/tick on the standard scenes")
     engine.add_argument("--quick", action="store_true", help="fewer ticks, for a smoke run")
     engine.add_argument("--write-docs", action="store_true", help="rewrite the engine section of PERFORMANCE.md")
+    api = bench_commands.add_parser("api", help="HTTP load on a seeded server (10k users, 100k scenes, 1M likes)")
+    api.add_argument("--quick", action="store_true", help="a small data set and short runs, for a smoke run")
+    api.add_argument("--write-docs", action="store_true", help="rewrite the API section of PERFORMANCE.md")
     return parser
 
 
@@ -77,9 +80,13 @@ def _dispatch(args: argparse.Namespace) -> int:
         render_scene_file(args.scene, args.output)
         print(f"wrote {args.output}")
         return 0
+    report = Path("docs/PERFORMANCE.md") if args.write_docs else None
+    if args.bench_command == "api":
+        from particula.commands.bench_api import run_api_bench
+
+        return run_api_bench(quick=args.quick, report=report)
     from particula.commands.bench import run_engine_bench
 
-    report = Path("docs/PERFORMANCE.md") if args.write_docs else None
     return run_engine_bench(sizes_quick=args.quick, report=report)
 
 

@@ -62,6 +62,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     workers: int = Field(default=1, ge=1, le=64)
+    access_log: bool = True  # one line per request; switch off when a proxy in front keeps its own
     public_url: str | None = None  # how users reach us, e.g. https://particula.app (OAuth redirect URIs)
     admins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     rate_limits: str = "on"

@@ -8,7 +8,7 @@ from functools import lru_cache
 from fastapi import Request
 
 from particula.cache.client import hit_rate_limit
-from particula.deps import get_runtime
+from particula.deps import runtime_of
 from particula.errors import Problem
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -27,10 +27,14 @@ def _is_trusted(address: str, networks: tuple[Network, ...]) -> bool:
     return any(ip in network for network in networks)
 
 
+def is_trusted_proxy(address: str, trusted: list[str]) -> bool:
+    return _is_trusted(address, _networks(tuple(trusted)))
+
+
 def client_ip(request: Request) -> str:
     """The client's address: the peer, or, behind trusted proxies, the nearest untrusted X-Forwarded-For hop."""
     peer = request.client.host if request.client else "unknown"
-    networks = _networks(tuple(get_runtime(request).settings.trusted_proxies))
+    networks = _networks(tuple(runtime_of(request).settings.trusted_proxies))
     if not networks or not _is_trusted(peer, networks):
         return peer
     hops = [hop.strip() for hop in request.headers.get("x-forwarded-for", "").split(",") if hop.strip()]
@@ -48,16 +52,28 @@ def _valid_ip(text: str) -> bool:
     return True
 
 
+def rate_limit_subject(address: str) -> str:
+    """Whom a limit counts: the IPv4 address, or the IPv6 /64 (one subscriber gets a whole /64)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 6 and ip.ipv4_mapped is None:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip.ipv4_mapped or ip) if ip.version == 6 else address
+
+
 async def enforce_rate_limit(request: Request) -> None:
     """A router-level dependency: count this request against its endpoint's limit, 429 past it."""
-    runtime = get_runtime(request)
+    runtime = runtime_of(request)
     table = runtime.settings.rate_limit_table
     if table is None:
         return
     route = request.scope.get("route")
     endpoint = getattr(route, "name", None) or "default"
     limit = table.get(endpoint, table["default"])
-    retry_after = await hit_rate_limit(runtime.redis, ip=client_ip(request), endpoint=endpoint, limit=limit)
+    subject = rate_limit_subject(client_ip(request))
+    retry_after = await hit_rate_limit(runtime.redis, ip=subject, endpoint=endpoint, limit=limit)
     if retry_after is not None:
         raise Problem(
             429,

@@ -105,7 +105,12 @@ def serve(settings: Settings, *, host: str, port: int, workers: int = 1) -> None
 
 
 def _run_app(settings: Settings, sock: socket.socket, *, database_url: str, redis_url: str, workers: int) -> None:
-    options: dict[str, object] = {"log_level": "info", "proxy_headers": False, "server_header": False}
+    options: dict[str, object] = {
+        "log_level": "info",
+        "proxy_headers": False,  # X-Forwarded-* is read by our own code, and only from trusted proxies
+        "server_header": False,
+        "access_log": settings.access_log,
+    }
     if workers > 1:
         # Workers are fresh processes: they rebuild the app from the environment, so hand it the resolved
         # services and the signing key (one key for all, not one generated per worker).

@@ -59,3 +59,32 @@ def test_rate_limits_can_be_switched_off() -> None:
         "auth.refresh": 30,
         "default": 7,
     }
+
+
+async def test_a_strangers_guesses_never_slow_the_owner_down(client: httpx.AsyncClient) -> None:
+    await client.post(
+        "/api/v1/auth/register", json={"email": "owner@example.com", "username": "owner", "password": PASSWORD}
+    )
+    for n in range(3):  # the attacker spends its login budget guessing
+        await client.post(
+            "/api/v1/auth/login",
+            json={"login": "owner", "password": f"guess number {n}"},
+            headers={"x-forwarded-for": "198.51.100.66"},
+        )
+    owner = await client.post(
+        "/api/v1/auth/login",
+        json={"login": "owner", "password": PASSWORD},
+        headers={"x-forwarded-for": "203.0.113.77"},
+    )
+    assert owner.status_code == 200
+
+
+def test_ipv6_clients_are_counted_per_64() -> None:
+    from particula.ratelimit import rate_limit_subject
+
+    assert (
+        rate_limit_subject("2001:db8:1:2:aaaa::1") == rate_limit_subject("2001:db8:1:2:bbbb::9") == "2001:db8:1:2::/64"
+    )
+    assert rate_limit_subject("2001:db8:1:3::1") != rate_limit_subject("2001:db8:1:2::1")
+    assert rate_limit_subject("203.0.113.5") == "203.0.113.5"
+    assert rate_limit_subject("::ffff:203.0.113.5") == "203.0.113.5"

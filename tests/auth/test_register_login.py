@@ -116,3 +116,19 @@ async def test_json_bodies_over_one_mebibyte_are_413(client: httpx.AsyncClient) 
     form = {"email": "big@example.com", "username": "big", "password": "x" * (1024 * 1024)}
     response = await client.post("/api/v1/auth/register", json=form)
     assert response.status_code == 413
+
+
+async def test_parallel_guesses_get_only_the_free_attempts(client: httpx.AsyncClient) -> None:
+    await register(client, username="target")
+    guesses = [client.post("/api/v1/auth/login", json={"login": "target", "password": f"guess {n}"}) for n in range(30)]
+    statuses = sorted(response.status_code for response in await asyncio.gather(*guesses))
+    assert statuses.count(401) == 5  # at most five passwords were actually checked
+    assert statuses.count(429) == 25
+
+
+async def test_unknown_names_are_slowed_down_alike(client: httpx.AsyncClient) -> None:
+    statuses = []
+    for _ in range(6):
+        response = await client.post("/api/v1/auth/login", json={"login": "nobody-here", "password": "guess guess"})
+        statuses.append(response.status_code)
+    assert statuses == [401] * 5 + [429]  # a 429 does not tell an attacker the account exists

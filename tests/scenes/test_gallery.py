@@ -119,7 +119,15 @@ async def test_a_users_listing_shows_their_private_scenes_only_to_them(client: h
 
 @pytest.mark.parametrize(
     "query",
-    ["sort=best", "limit=0", "limit=101", "cursor=not-a-cursor", "cursor=WyJ0b3AiLDEsMl0", "q=" + "x" * 201],
+    [
+        "sort=best",
+        "limit=0",
+        "limit=101",
+        "cursor=not-a-cursor",
+        "cursor=WyJ0b3AiLDEsMl0",
+        "q=" + "x" * 201,
+        "sort=top&cursor=WyJ0b3AiLDk5OTk5OTk5OTk5OTk5OTk5OTk5LCIyMDI2LTAxLTAxVDAwOjAwOjAwIiwiMDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAwIl0",
+    ],
 )
 async def test_bad_listing_parameters_are_clear_4xx(client: httpx.AsyncClient, query: str) -> None:
     response = await client.get(f"/api/v1/scenes?{query}")

@@ -13,7 +13,7 @@ from PIL import Image
 from particula.runtime import Runtime
 from particula.storage import SCENES, scene_data_key, scene_thumbnail_key
 from tests.conftest import asyncpg_dsn
-from tests.factories import bearer, create_scene, register, scene_file
+from tests.factories import bearer, create_scene, make_premium, register, scene_file
 
 
 async def upload(client: httpx.AsyncClient, owner: dict[str, object], meta: object, data: bytes) -> httpx.Response:
@@ -164,12 +164,7 @@ async def test_premium_players_may_upload_up_to_1600x1200(
     client: httpx.AsyncClient, runtime: Runtime, database_url: str
 ) -> None:
     ada = await register(client, username="ada")
-    connection = await asyncpg.connect(**asyncpg_dsn(database_url))
-    try:
-        await connection.execute("UPDATE users SET tier = 'premium' WHERE username = 'ada'")
-    finally:
-        await connection.close()
-    await runtime.redis.delete(f"cache:user:{ada['user']['id']}")  # as the purchase flow will do
+    await make_premium(runtime, database_url, ada)
     response = await upload(client, ada, {"title": "Big"}, scene_file(1600, 1200, sand_rows=2))
     assert response.status_code == 201
     assert response.json()["settings"]["width"] == 1600
@@ -199,3 +194,14 @@ async def test_elements_are_served_from_the_engine_table(client: httpx.AsyncClie
     assert len(table) >= 40
     assert {element["pack"] for element in table if element["premium"]} >= {"pyro", "life"}
     assert all(element["colour"].startswith("#") for element in table)
+
+
+async def test_nulls_for_required_fields_are_refused_not_stored(client: httpx.AsyncClient) -> None:
+    ada = await register(client)
+    scene = await create_scene(client, ada)
+    for change in ({"title": None}, {"is_public": None}, {"settings": None}):
+        response = await client.patch(f"/api/v1/scenes/{scene['id']}", json=change, headers=bearer(ada))
+        assert response.status_code == 422, change
+    cleared = await client.patch(f"/api/v1/scenes/{scene['id']}", json={"description": None}, headers=bearer(ada))
+    assert cleared.status_code == 200
+    assert cleared.json()["description"] is None

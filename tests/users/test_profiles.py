@@ -103,3 +103,11 @@ async def test_deleting_the_account_removes_rows_and_objects(
         await connection.close()
     login = await client.post("/api/v1/auth/login", json={"login": "ada", "password": PASSWORD})
     assert login.status_code == 401
+
+
+async def test_admins_keep_their_name(client: httpx.AsyncClient, runtime: Runtime) -> None:
+    runtime.settings.admins.append("curator")
+    curator = await register(client, username="curator")
+    response = await client.patch("/api/v1/users/me", json={"username": "someone-else"}, headers=bearer(curator))
+    assert response.status_code == 409
+    assert (await client.get("/api/v1/users/curator")).status_code == 200

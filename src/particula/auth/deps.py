@@ -10,7 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from particula.auth.tokens import AccessClaims, InvalidToken, read_access_token
 from particula.cache import client as cache
-from particula.deps import RedisDep, SessionDep, get_runtime
+from particula.deps import RedisDep, SessionDep, runtime_of
 from particula.errors import Problem
 from particula.users.schemas import Account
 from particula.users.service import account
@@ -23,11 +23,12 @@ def _unauthorized(detail: str) -> Problem:
     return Problem(401, detail, slug="unauthorized", headers={"WWW-Authenticate": 'Bearer realm="particula"'})
 
 
-def access_claims(request: Request, credentials: Credentials) -> AccessClaims | None:
+async def access_claims(request: Request, credentials: Credentials) -> AccessClaims | None:
+    # async (no await) so FastAPI calls it on the loop: an HMAC check costs less than a worker-thread hop
     if credentials is None:
         return None
     try:
-        return read_access_token(get_runtime(request).secret_key, credentials.credentials)
+        return read_access_token(runtime_of(request).secret_key, credentials.credentials)
     except InvalidToken as error:
         raise _unauthorized(f"{error}; sign in again or refresh it.") from None
 
@@ -51,7 +52,7 @@ async def current_user(user: Annotated[Account | None, Depends(optional_user)]) 
     return user
 
 
-def current_session_id(claims: Claims) -> uuid.UUID | None:
+async def current_session_id(claims: Claims) -> uuid.UUID | None:
     return claims.session_id if claims else None
 
 

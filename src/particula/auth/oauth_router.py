@@ -15,7 +15,7 @@ from particula.auth import oauth, oauth_service
 from particula.auth.deps import CurrentUser
 from particula.auth.oauth import OAuthError, OAuthErrorCode, PendingLogin, ProviderIdentity
 from particula.auth.oauth_providers import Provider
-from particula.auth.web import client_of, set_refresh_cookie
+from particula.auth.web import client_of, is_secure, set_refresh_cookie
 from particula.cache.keys import OAUTH_STATE_TTL
 from particula.deps import RedisDep, RuntimeDep, SessionDep
 from particula.errors import Problem, problem_response
@@ -90,7 +90,7 @@ def _bind(response: Response, request: Request, authorize_url: str) -> Response:
     """Tie the sign-in to this browser, so a callback URL sent to someone else (login CSRF) is refused."""
     state = parse_qs(urlsplit(authorize_url).query)["state"][0]
     # Lax, not Strict: the callback is a top-level navigation coming from the provider's site.
-    secure = request.url.scheme == "https"
+    secure = is_secure(request)
     response.set_cookie(
         BINDING_COOKIE, state, max_age=OAUTH_STATE_TTL, path=BINDING_PATH, httponly=True, samesite="lax", secure=secure
     )

@@ -17,6 +17,7 @@ from particula.auth.oauth_providers import title_of
 from particula.auth.schemas import SignedIn
 from particula.auth.service import Client, start_session
 from particula.db.models import User
+from particula.db.session import violated_constraint
 from particula.errors import Problem
 from particula.users import repository as users
 from particula.users.schemas import Account
@@ -60,7 +61,7 @@ async def _sign_up(session: AsyncSession, identity: ProviderIdentity) -> User:
                     oauth_id=identity.subject,
                 )
         except IntegrityError as error:
-            if "username" not in str(error.orig):
+            if "username" not in violated_constraint(error):
                 return await _lost_race(session, identity, title)
     raise Problem(409, "We could not find a free username for you; please try again.", slug="username-taken")
 
@@ -157,5 +158,5 @@ async def _row(session: AsyncSession, user_id: uuid.UUID) -> User:
 
 async def _changed(session: AsyncSession, redis: Redis, row: User) -> Account:
     await session.refresh(row)
-    await forget(redis, row.id)
+    await forget(redis, session, row.id)
     return account_of(row)

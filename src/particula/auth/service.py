@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import logging
-import math
 import time
-import uuid
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
@@ -17,14 +15,15 @@ from particula.auth.schemas import Registration, SignedIn
 from particula.cache import client as cache
 from particula.cache import keys
 from particula.db.models import User
+from particula.db.session import violated_constraint
 from particula.errors import Problem
 from particula.users import repository as users
 from particula.users.service import account_of, forget
 
 log = logging.getLogger(__name__)
 
-FREE_LOGIN_FAILURES = 5  # failures on one account before each further attempt has to wait
-MAX_LOGIN_DELAY = 60  # seconds: the longest a stranger's guesses can keep the owner out
+FREE_LOGIN_FAILURES = 5  # attempts on one account from one address before each further one has to wait
+MAX_LOGIN_DELAY = 60  # seconds: the longest wait between guesses
 
 
 @dataclass(frozen=True)
@@ -49,7 +48,7 @@ async def start_session(session: AsyncSession, redis: Redis, secret: str, user: 
     )
     await users.touch_login(session, user.id)
     await session.refresh(user)
-    await forget(redis, user.id)
+    await forget(redis, session, user.id)
     await cache.touch_session(redis, user.id)
     return SignedIn(
         user=account_of(user),
@@ -75,7 +74,7 @@ async def register(session: AsyncSession, redis: Redis, secret: str, form: Regis
             session, email=email, username=form.username, password_hash=await passwords.hash_password(form.password)
         )
     except IntegrityError as error:  # a concurrent registration won the race for the name or email
-        taken = "username" if "username" in str(error.orig) else "email"
+        taken = "username" if "username" in violated_constraint(error) else "email"
         raise Problem(409, f"That {taken} was just taken.", slug=f"{taken}-taken") from None
     return await start_session(session, redis, secret, user, client)
 
@@ -84,38 +83,46 @@ async def login(
     session: AsyncSession, redis: Redis, secret: str, login_name: str, password: str, client: Client
 ) -> SignedIn:
     user = await users.by_login(session, login_name)
-    if user is not None:
-        await _refuse_while_slowed_down(redis, user.id)
+    # Unknown names are throttled the same way, so a 429 never tells whether an account exists.
+    subject = str(user.id) if user is not None else "name:" + login_name.strip().lower()
+    throttle = keys.login_failures_key(subject, client.ip or "unknown")
+    await _reserve_attempt(redis, throttle)
     if user is None or not await passwords.verify_password(user.password_hash, password):
-        if user is not None:
-            await _count_failure(redis, user.id)
         raise Problem(401, "Wrong email, username or password.", slug="invalid-credentials")
-    await cache.delete(redis, keys.login_failures_key(user.id))
+    await redis.delete(throttle)
     if user.password_hash and passwords.needs_rehash(user.password_hash):
         await users.change(session, user.id, password_hash=await passwords.hash_password(password))
     return await start_session(session, redis, secret, user, client)
 
 
-async def _refuse_while_slowed_down(redis: Redis, user_id: uuid.UUID) -> None:
-    until = await redis.hget(keys.login_failures_key(user_id), "until")
-    remaining = float(until or 0) - time.time()
-    if remaining > 0:
-        wait = math.ceil(remaining)
+# Check and count an attempt in one step, so parallel guesses cannot all slip in before the count moves.
+# Every attempt counts; a success deletes the key. From the FREE-th attempt on, the next one must wait
+# 1, 2, 4 ... s, at most MAX_DELAY.
+_RESERVE_ATTEMPT = """
+local now = tonumber(ARGV[1])
+local wait_until = tonumber(redis.call('HGET', KEYS[1], 'until') or '0')
+if wait_until > now then return math.ceil(wait_until - now) end
+local attempts = redis.call('HINCRBY', KEYS[1], 'count', 1)
+local free = tonumber(ARGV[2])
+if attempts >= free then
+  local delay = math.min(2 ^ (attempts - free), tonumber(ARGV[3]))
+  redis.call('HSET', KEYS[1], 'until', tostring(now + delay))
+end
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[4]))
+return 0
+"""
+
+
+async def _reserve_attempt(redis: Redis, throttle_key: str) -> None:
+    args = (time.time(), FREE_LOGIN_FAILURES, MAX_LOGIN_DELAY, keys.LOGIN_FAILURES_TTL)
+    wait = int(await redis.eval(_RESERVE_ATTEMPT, 1, throttle_key, *args))
+    if wait > 0:
         raise Problem(
             429,
-            f"Too many failed sign-ins on this account; try again in {wait} s.",
+            f"Too many failed sign-ins for this account from here; try again in {wait} s.",
             slug="login-slowed-down",
             headers={"Retry-After": str(wait)},
         )
-
-
-async def _count_failure(redis: Redis, user_id: uuid.UUID) -> None:
-    key = keys.login_failures_key(user_id)
-    failures = int(await redis.hincrby(key, "count", 1))
-    if failures >= FREE_LOGIN_FAILURES:
-        delay = min(2 ** (failures - FREE_LOGIN_FAILURES), MAX_LOGIN_DELAY)
-        await redis.hset(key, "until", str(time.time() + delay))
-    await redis.expire(key, keys.LOGIN_FAILURES_TTL)
 
 
 class TokenTheft(Exception):

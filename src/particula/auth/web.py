@@ -6,7 +6,8 @@ from fastapi import Request, Response
 
 from particula.auth.service import Client
 from particula.auth.tokens import REFRESH_TOKEN_TTL
-from particula.ratelimit import client_ip
+from particula.deps import runtime_of
+from particula.ratelimit import client_ip, is_trusted_proxy
 
 REFRESH_COOKIE = "particula_refresh"
 COOKIE_PATH = "/api/v1/auth"
@@ -15,6 +16,18 @@ COOKIE_PATH = "/api/v1/auth"
 def client_of(request: Request) -> Client:
     """The device as the device list shows it."""
     return Client(ip=client_ip(request), user_agent=request.headers.get("user-agent"))
+
+
+def is_secure(request: Request) -> bool:
+    """Whether the user's browser talks HTTPS to us: directly, per PARTICULA_PUBLIC_URL, or per a trusted proxy."""
+    if request.url.scheme == "https":
+        return True
+    settings = runtime_of(request).settings
+    if (settings.public_url or "").startswith("https://"):
+        return True
+    peer = request.client.host if request.client else ""
+    trusted = is_trusted_proxy(peer, settings.trusted_proxies)
+    return trusted and request.headers.get("x-forwarded-proto", "").lower() == "https"
 
 
 def set_refresh_cookie(response: Response, request: Request, refresh_token: str) -> None:
@@ -26,5 +39,5 @@ def set_refresh_cookie(response: Response, request: Request, refresh_token: str)
         path=COOKIE_PATH,
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=is_secure(request),
     )

@@ -10,8 +10,10 @@ from typing import Any, cast
 
 from redis.asyncio import Redis
 from redis.typing import EncodableT, FieldT
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from particula.cache import keys
+from particula.db.session import after_commit
 
 
 def connect(url: str) -> Redis:
@@ -36,6 +38,18 @@ async def set_json(redis: Redis, key: str, value: Any, *, ttl: int) -> None:
 async def delete(redis: Redis, *names: str) -> None:
     if names:
         await redis.delete(*names)
+
+
+async def invalidate(redis: Redis, session: AsyncSession, *names: str) -> None:
+    """Drop cache entries now and again after the commit: a read between the two would re-cache the old row."""
+    if not names:
+        return
+    await redis.delete(*names)
+
+    async def again() -> None:
+        await redis.delete(*names)
+
+    after_commit(session, again)
 
 
 async def hit_rate_limit(redis: Redis, *, ip: str, endpoint: str, limit: int) -> int | None:

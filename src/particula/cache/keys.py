@@ -46,9 +46,9 @@ def scene_meta_cache_key(scene_id: uuid.UUID | str) -> str:
 LOGIN_FAILURES_TTL = 15 * 60
 
 
-def login_failures_key(user_id: uuid.UUID | str) -> str:
-    """Hash: count, until (epoch s): failed sign-ins on one account, to slow guessing down."""
-    return f"auth:login-failures:{user_id}"
+def login_failures_key(subject: str, ip: str) -> str:
+    """Hash: count, until (epoch s): sign-in attempts on one account (or unknown name) from one address."""
+    return f"auth:login-failures:{subject}:{ip}"
 
 
 def username_cache_key(username: str) -> str:

@@ -140,7 +140,8 @@ def table(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
-def _machine() -> str:
+def machine() -> str:
+    """The CPU model, core count and Python version, for benchmark reports."""
     model = platform.processor() or "unknown CPU"
     try:
         out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout  # noqa: S607
@@ -157,7 +158,7 @@ _BEGIN, _END = "<!-- engine-bench:begin -->", "<!-- engine-bench:end -->"
 def write_report(report: pathlib.Path, results: list[Result]) -> None:
     """Replace the measured block of docs/PERFORMANCE.md (between the engine-bench markers)."""
     block = (
-        f"{_BEGIN}\nMeasured {datetime.date.today().isoformat()} on {_machine()}, one thread.\n\n"
+        f"{_BEGIN}\nMeasured {datetime.date.today().isoformat()} on {machine()}, one thread.\n\n"
         f"{table(results)}\n{_END}"
     )
     text = report.read_text() if report.exists() else f"# Performance\n\n## Engine\n\n{_BEGIN}\n{_END}\n"
@@ -170,7 +171,7 @@ def write_report(report: pathlib.Path, results: list[Result]) -> None:
 def run_engine_bench(*, sizes_quick: bool = False, report: pathlib.Path | None = None) -> int:
     """Print the engine benchmark table; with `report`, also rewrite its measured block. Returns 0."""
     results = measure(quick=sizes_quick)
-    print(f"Engine benchmark on {_machine()}")
+    print(f"Engine benchmark on {machine()}")
     print(table(results))
     if report is not None:
         write_report(report, results)

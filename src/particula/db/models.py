@@ -17,11 +17,13 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    bindparam,
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import INET, JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, INET, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql.elements import BindParameter
 
 # PostgreSQL's own default names, so the migrated database matches what the seed's SQL builds by name too.
 NAMING_CONVENTION = {
@@ -42,6 +44,12 @@ SCENE_SETTINGS_DEFAULT = """'{
 
 _NOW = text("now()")
 _UUID = text("gen_random_uuid()")
+
+
+def uuid_array(values: list[uuid.UUID]) -> BindParameter[list[uuid.UUID]]:
+    """Many ids as ONE array parameter (`= ANY(:ids)`): an IN list binds one each and stops at 32,767."""
+    ids: BindParameter[list[uuid.UUID]] = bindparam("ids", values, type_=ARRAY(UUID(as_uuid=True)))  # type: ignore[arg-type]
+    return ids
 
 
 class Base(DeclarativeBase):

@@ -31,8 +31,8 @@ def decode(cursor: str, sort: GallerySort) -> tuple[Any, ...]:
             raise ValueError("made for another sort")
         if sort is GallerySort.top:
             likes, created, scene_id = items[1:]
-            if not isinstance(likes, int) or isinstance(likes, bool):
-                raise ValueError("likes is not a number")
+            if not isinstance(likes, int) or isinstance(likes, bool) or not 0 <= likes < 2**31:
+                raise ValueError("likes is not a count")
             return (likes, datetime.fromisoformat(created), uuid.UUID(scene_id))
         created, scene_id = items[1:]
         return (datetime.fromisoformat(created), uuid.UUID(scene_id))

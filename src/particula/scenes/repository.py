@@ -4,13 +4,26 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Select, and_, delete, func, literal, literal_column, select, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    any_,
+    delete,
+    func,
+    literal,
+    literal_column,
+    select,
+    text,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from particula.db.models import Like, Scene, User
+from particula.db.models import Like, Scene, User, uuid_array
 from particula.scenes.schemas import GallerySort
 
 # The full-text document of a scene; migration 0003 indexes exactly this expression.
@@ -61,10 +74,19 @@ async def get_with_author(session: AsyncSession, scene_id: uuid.UUID, me: uuid.U
     return rows[0] if rows else None
 
 
-async def get(session: AsyncSession, scene_id: uuid.UUID, *, for_update: bool = False) -> Scene | None:
+Lock = Literal["update", "no key update", "share"] | None
+
+
+async def get(session: AsyncSession, scene_id: uuid.UUID, *, lock: Lock = None) -> Scene | None:
+    """The scene's row, optionally locked: `update` to change it, `no key update` to move its counters
+    (still excluding a concurrent delete), `share` to copy it while nobody deletes it."""
     query = select(Scene).where(Scene.id == scene_id)
-    if for_update:
+    if lock == "update":
         query = query.with_for_update()
+    elif lock == "no key update":
+        query = query.with_for_update(key_share=True)
+    elif lock == "share":
+        query = query.with_for_update(read=True)
     return (await session.execute(query)).scalar_one_or_none()
 
 
@@ -171,10 +193,40 @@ async def gallery(session: AsyncSession, query: GalleryQuery, me: uuid.UUID | No
 async def scene_ids_existing(session: AsyncSession, scene_ids: list[uuid.UUID]) -> set[uuid.UUID]:
     if not scene_ids:
         return set()
-    found = await session.scalars(select(Scene.id).where(Scene.id.in_(scene_ids)))
+    # One array parameter: an IN list binds one parameter per id and stops at 32,767.
+    found = await session.scalars(select(Scene.id).where(Scene.id == any_(uuid_array(scene_ids))))
     return set(found)
 
 
 async def is_liked(session: AsyncSession, user_id: uuid.UUID, scene_id: uuid.UUID) -> bool:
     found = await session.scalar(select(Like.user_id).where(Like.user_id == user_id, Like.scene_id == scene_id))
     return found is not None
+
+
+async def forget_likes_of(session: AsyncSession, user_id: uuid.UUID) -> None:
+    """Before a user is deleted: their likes leave the counters of other authors' scenes.
+
+    The likes rows themselves go with the user (ON DELETE CASCADE); the user's own scenes go too, so
+    likes on those need no counting.
+    """
+    params = {"user": user_id}
+    await session.execute(
+        text(
+            """
+            UPDATE users author SET total_likes_received = author.total_likes_received - liked.n
+            FROM (SELECT s.author_id, count(*) AS n FROM likes l JOIN scenes s ON s.id = l.scene_id
+                  WHERE l.user_id = :user AND s.author_id <> :user GROUP BY s.author_id) liked
+            WHERE author.id = liked.author_id
+            """
+        ),
+        params,
+    )
+    await session.execute(
+        text(
+            """
+            UPDATE scenes s SET likes_count = s.likes_count - 1 FROM likes l
+            WHERE l.scene_id = s.id AND l.user_id = :user AND s.author_id <> :user
+            """
+        ),
+        params,
+    )

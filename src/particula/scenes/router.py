@@ -107,7 +107,8 @@ async def _serve_object(
     thumbnail: bool,
 ) -> Response:
     key, scene = await service.object_key(session, runtime, scene_id, me, thumbnail=thumbnail)
-    etag = f'"{scene.id}-{int(scene.updated_at.timestamp())}{"-t" if thumbnail else ""}"'
+    version = int(scene.updated_at.timestamp() * 1_000_000)  # changes with every edit, not with views or likes
+    etag = f'"{scene.id}-{version}{"-t" if thumbnail else ""}"'
     caching = "public, max-age=60" if scene.is_public else "private, max-age=60"
     headers = {"ETag": etag, "Cache-Control": caching}
     if request.headers.get("if-none-match") == etag:

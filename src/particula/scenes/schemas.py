@@ -49,11 +49,19 @@ class SceneChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     title: Title | None = None
-    description: Description | None = None
+    description: Description | None = Field(default=None, description="null clears it")
     settings: dict[str, Any] | None = None
     is_public: bool | None = None
 
     _extra = field_validator("settings")(_check_extra_settings)
+
+    @field_validator("title", "is_public", "settings", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        # Leaving a field out keeps it; an explicit null would erase what the scene needs.
+        if value is None:
+            raise ValueError("may be left out, but not null")
+        return value
 
 
 class Author(BaseModel):

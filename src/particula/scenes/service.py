@@ -11,12 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from particula.cache import client as cache
 from particula.cache import keys
 from particula.db.models import Scene
+from particula.db.session import after_commit
 from particula.errors import Problem
 from particula.runtime import Runtime
 from particula.scenes import cursor, files, repository
 from particula.scenes.repository import GalleryQuery, SceneRow
 from particula.scenes.schemas import Author, LikeState, SceneChange, SceneMeta, SceneOut, ScenePage
-from particula.storage import SCENES, scene_data_key, scene_thumbnail_key
+from particula.storage import SCENES, ObjectNotFound, scene_data_key, scene_thumbnail_key
 from particula.storage.keys import scene_folder
 from particula.users.schemas import Account
 from particula.users.tiers import limits_for
@@ -26,7 +27,7 @@ log = logging.getLogger(__name__)
 
 def view_of(row: SceneRow) -> SceneOut:
     scene = row.scene
-    version = int(scene.updated_at.timestamp()) if scene.updated_at else 0
+    version = int(scene.updated_at.timestamp() * 1_000_000) if scene.updated_at else 0
     return SceneOut(
         id=scene.id,
         author=Author(id=scene.author_id, username=row.author_username, avatar_url=row.author_avatar_url),
@@ -56,27 +57,38 @@ async def _inspect(runtime: Runtime, user: Account, data: bytes) -> files.Inspec
         raise Problem(422, f"This scene file cannot be stored: {error}.", slug="bad-scene-file") from None
 
 
+_UNAVAILABLE = "The scene could not be stored; nothing was saved. Try again."
+
+
 async def _store_objects(
-    runtime: Runtime, author_id: uuid.UUID, scene_id: uuid.UUID, data: bytes, thumb: bytes
+    runtime: Runtime, author_id: uuid.UUID, scene_id: uuid.UUID, data: bytes, thumb: bytes, *, replacing: bool = False
 ) -> None:
-    """Both objects or neither: a failure removes what was written, then fails the request (the row rolls back)."""
+    """Write the thumbnail, then the scene file; a failure fails the request (and the row rolls back).
+
+    For a new scene, what was written is removed again. For a replacement nothing is removed: the file is
+    written last, so a failure leaves the old file in place (at worst beside a newer thumbnail).
+    """
     written: list[str] = []
     try:
         for key, body, kind in (
-            (scene_data_key(author_id, scene_id), data, "application/octet-stream"),
             (scene_thumbnail_key(author_id, scene_id), thumb, "image/webp"),
+            (scene_data_key(author_id, scene_id), data, "application/octet-stream"),
         ):
             await runtime.store.put(SCENES, key, body, content_type=kind)
             written.append(key)
     except Exception:
+        if replacing:
+            raise Problem(
+                503,
+                _UNAVAILABLE.replace("nothing was saved", "your saved scene is unchanged"),
+                slug="storage-unavailable",
+            ) from None
         for key in written:
             try:
                 await runtime.store.delete(SCENES, key)
             except Exception:  # the orphan sweep removes what this could not
                 log.exception("could not remove %s after a failed upload", key)
-        raise Problem(
-            503, "The scene could not be stored; nothing was saved. Try again.", slug="storage-unavailable"
-        ) from None
+        raise Problem(503, _UNAVAILABLE, slug="storage-unavailable") from None
 
 
 async def _reserve_slot(session: AsyncSession, user: Account) -> None:
@@ -117,32 +129,46 @@ async def create(runtime: Runtime, session: AsyncSession, user: Account, meta: S
         is_public=meta.is_public,
     )
     await _store_objects(runtime, user.id, scene_id, data, inspected.thumbnail)
-    await cache.delete(runtime.redis, keys.user_cache_key(user.id))  # total_scenes moved
+    await _forget(runtime, session, users=(user.id,))  # total_scenes moved
     return view_of(SceneRow(scene, user.username, user.avatar_url, False))
 
 
-async def _visible(session: AsyncSession, runtime: Runtime, scene_id: uuid.UUID, viewer: Account | None) -> SceneOut:
-    """The scene's metadata (cache:scene:{id}:meta, 5 min) if the viewer may see it; 404 otherwise."""
-    meta_key = keys.scene_meta_cache_key(scene_id)
-    cached = await cache.get_json(runtime.redis, meta_key)
+async def _meta(session: AsyncSession, runtime: Runtime, scene_id: uuid.UUID, cached: bytes | str | None) -> SceneOut:
+    """The scene's metadata from its cached JSON (cache:scene:{id}:meta, 5 min), else from the row (and cache it)."""
     if cached is not None:
-        scene = SceneOut.model_validate(cached)
-    else:
-        row = await repository.get_with_author(session, scene_id, None)
-        if row is None:
-            raise Problem(404, "There is no such scene.")
-        scene = view_of(row)
-        await cache.set_json(runtime.redis, meta_key, scene.model_dump(mode="json"), ttl=keys.SCENE_META_CACHE_TTL)
+        return SceneOut.model_validate_json(cached)
+    row = await repository.get_with_author(session, scene_id, None)
+    if row is None:
+        raise Problem(404, "There is no such scene.")
+    scene = view_of(row)
+    meta_key = keys.scene_meta_cache_key(scene_id)
+    await cache.set_json(runtime.redis, meta_key, scene.model_dump(mode="json"), ttl=keys.SCENE_META_CACHE_TTL)
+    return scene
+
+
+def _seen_by(scene: SceneOut, viewer: Account | None) -> SceneOut:
     if not scene.is_public and (viewer is None or viewer.id != scene.author.id):
         raise Problem(404, "There is no such scene.")  # private scenes do not exist for anyone but their author
     return scene
 
 
+async def _visible(session: AsyncSession, runtime: Runtime, scene_id: uuid.UUID, viewer: Account | None) -> SceneOut:
+    """The scene's metadata if the viewer may see it; 404 otherwise."""
+    cached = await runtime.redis.get(keys.scene_meta_cache_key(scene_id))
+    return _seen_by(await _meta(session, runtime, scene_id, cached), viewer)
+
+
 async def read(
     session: AsyncSession, runtime: Runtime, scene_id: uuid.UUID, viewer: Account | None, *, viewer_key: str
 ) -> SceneOut:
-    scene = await _visible(session, runtime, scene_id, viewer)
-    if await runtime.redis.set(keys.scene_viewed_key(scene_id, viewer_key), 1, nx=True, ex=keys.SCENE_VIEW_WINDOW):
+    # One Redis round trip for both keys every read touches: the cached metadata and the viewer's view window.
+    # (A viewer who is then refused a private scene keeps a harmless window key for an hour.)
+    async with runtime.redis.pipeline(transaction=False) as pipe:
+        pipe.get(keys.scene_meta_cache_key(scene_id))
+        pipe.set(keys.scene_viewed_key(scene_id, viewer_key), 1, nx=True, ex=keys.SCENE_VIEW_WINDOW)
+        cached, first_view = await pipe.execute()
+    scene = _seen_by(await _meta(session, runtime, scene_id, cached), viewer)
+    if first_view:
         await repository.bump_views(session, scene_id)  # the cached count may lag up to 5 minutes
     if viewer is None:
         return scene
@@ -159,7 +185,7 @@ async def object_key(
 
 
 async def _own(session: AsyncSession, scene_id: uuid.UUID, user: Account) -> Scene:
-    scene = await repository.get(session, scene_id, for_update=True)
+    scene = await repository.get(session, scene_id, lock="update")
     if scene is None or (scene.author_id != user.id and not scene.is_public):
         raise Problem(404, "There is no such scene.")
     if scene.author_id != user.id:
@@ -167,8 +193,13 @@ async def _own(session: AsyncSession, scene_id: uuid.UUID, user: Account) -> Sce
     return scene
 
 
-async def _forget(runtime: Runtime, *scene_ids: uuid.UUID) -> None:
-    await cache.delete(runtime.redis, *(keys.scene_meta_cache_key(scene_id) for scene_id in scene_ids))
+async def _forget(
+    runtime: Runtime, session: AsyncSession, *scene_ids: uuid.UUID, users: tuple[uuid.UUID | None, ...] = ()
+) -> None:
+    """Drop the scenes' (and users') cached JSON now and after the commit."""
+    names = [keys.scene_meta_cache_key(scene_id) for scene_id in scene_ids]
+    names += [keys.user_cache_key(user_id) for user_id in users if user_id is not None]
+    await cache.invalidate(runtime.redis, session, *names)
 
 
 async def _fresh(session: AsyncSession, scene_id: uuid.UUID, me: uuid.UUID) -> SceneOut:
@@ -190,7 +221,7 @@ async def update(
         fields["is_featured"] = False  # a featured scene taken private leaves the featured list
     if fields:
         await repository.change(session, scene_id, **fields)
-    await _forget(runtime, scene_id)
+    await _forget(runtime, session, scene_id)
     return await _fresh(session, scene_id, user.id)
 
 
@@ -207,8 +238,8 @@ async def replace_data(
         particle_count=inspected.particle_count,
         file_size_bytes=inspected.file_size_bytes,
     )
-    await _store_objects(runtime, user.id, scene_id, data, inspected.thumbnail)
-    await _forget(runtime, scene_id)
+    await _store_objects(runtime, user.id, scene_id, data, inspected.thumbnail, replacing=True)
+    await _forget(runtime, session, scene_id)
     return await _fresh(session, scene_id, user.id)
 
 
@@ -216,13 +247,17 @@ async def delete(session: AsyncSession, runtime: Runtime, scene_id: uuid.UUID, u
     await _own(session, scene_id, user)
     await repository.remove(session, scene_id)
     await session.flush()
-    await runtime.store.delete_prefix(SCENES, scene_folder(user.id, scene_id))
-    await _forget(runtime, scene_id)
-    await cache.delete(runtime.redis, keys.user_cache_key(user.id))
+
+    async def remove_objects() -> None:  # once the deletion is durable; the orphan sweep catches failures
+        await runtime.store.delete_prefix(SCENES, scene_folder(user.id, scene_id))
+
+    after_commit(session, remove_objects)
+    await _forget(runtime, session, scene_id, users=(user.id,))
 
 
 async def _likeable(session: AsyncSession, scene_id: uuid.UUID, user: Account) -> Scene:
-    scene = await repository.get(session, scene_id)
+    # Lock the scene row before touching likes: a concurrent delete then runs wholly before or after us.
+    scene = await repository.get(session, scene_id, lock="no key update")
     if scene is None or (not scene.is_public and scene.author_id != user.id):
         raise Problem(404, "There is no such scene.")
     return scene
@@ -234,16 +269,35 @@ async def set_like(
     scene = await _likeable(session, scene_id, user)
     move = repository.add_like if liked else repository.remove_like
     count = await move(session, user.id, scene)
-    await _forget(runtime, scene_id)
-    if scene.author_id is not None:
-        await cache.delete(runtime.redis, keys.user_cache_key(scene.author_id))
+    await _forget(runtime, session, scene_id, users=(scene.author_id,))
     return LikeState(liked=liked, likes_count=count)
 
 
+async def _forkable(session: AsyncSession, scene_id: uuid.UUID, user: Account) -> Scene:
+    """The live source row, locked against deletion while we copy it, if the user may fork it."""
+    source = await repository.get(session, scene_id, lock="share")
+    if source is None or source.author_id is None or (not source.is_public and source.author_id != user.id):
+        raise Problem(404, "There is no such scene.")
+    limits = limits_for(user)
+    settings = source.settings or {}
+    if int(settings.get("width", 0)) > limits.max_width or int(settings.get("height", 0)) > limits.max_height:
+        raise Problem(
+            422,
+            f"This scene is {settings.get('width')}x{settings.get('height')}; the {limits.name} tier keeps scenes "
+            f"up to {limits.max_width}x{limits.max_height}.",
+            slug="scene-too-large",
+        )
+    return source
+
+
 async def fork(session: AsyncSession, runtime: Runtime, scene_id: uuid.UUID, user: Account) -> SceneOut:
-    source = await _visible(session, runtime, scene_id, user)
-    data = await runtime.store.get(SCENES, scene_data_key(source.author.id, source.id))
-    thumb = await runtime.store.get(SCENES, scene_thumbnail_key(source.author.id, source.id))
+    source = await _forkable(session, scene_id, user)
+    assert source.author_id is not None
+    try:
+        data = await runtime.store.get(SCENES, scene_data_key(source.author_id, source.id))
+        thumb = await runtime.store.get(SCENES, scene_thumbnail_key(source.author_id, source.id))
+    except ObjectNotFound:
+        raise Problem(404, "This scene's files are missing; it cannot be forked.") from None
     await _reserve_slot(session, user)
     new_id = uuid.uuid4()
     scene = await _insert(
@@ -260,8 +314,7 @@ async def fork(session: AsyncSession, runtime: Runtime, scene_id: uuid.UUID, use
     )
     await repository.bump_forks(session, source.id)
     await _store_objects(runtime, user.id, new_id, data, thumb)
-    await _forget(runtime, source.id)
-    await cache.delete(runtime.redis, keys.user_cache_key(user.id))
+    await _forget(runtime, session, source.id, users=(user.id,))
     return view_of(SceneRow(scene, user.username, user.avatar_url, False))
 
 
@@ -270,13 +323,13 @@ async def set_featured(
 ) -> SceneOut:
     if user.username.lower() not in {name.lower() for name in runtime.settings.admins}:
         raise Problem(403, "Only admins can feature scenes.")
-    scene = await repository.get(session, scene_id, for_update=True)
+    scene = await repository.get(session, scene_id, lock="update")
     if scene is None or (not scene.is_public and scene.author_id != user.id):
         raise Problem(404, "There is no such scene.")
     if featured and not scene.is_public:
         raise Problem(409, "Only public scenes can be featured.", slug="scene-private")
     await repository.change(session, scene_id, is_featured=featured)
-    await _forget(runtime, scene_id)
+    await _forget(runtime, session, scene_id)
     return await _fresh(session, scene_id, user.id)
 
 

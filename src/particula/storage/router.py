@@ -10,12 +10,12 @@ from particula.errors import Problem
 from particula.storage.keys import BUCKETS
 from particula.storage.store import ObjectNotFound
 
-router = APIRouter(prefix="/api/v1/objects", tags=["objects"])
+router = APIRouter(prefix="/objects", tags=["objects"])
 
 _CONTENT_TYPES = {".webp": "image/webp", ".bin": "application/octet-stream"}
 
 
-@router.get("/{bucket}/{key:path}", summary="Download an object by a signed URL")
+@router.get("/{bucket}/{key:path}", name="objects.download", summary="Download an object by a signed URL")
 async def download_object(
     bucket: str,
     key: str,

@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import any_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from particula.db.models import User
+from particula.db.models import User, uuid_array
 
 
 async def get(session: AsyncSession, user_id: uuid.UUID) -> User | None:
@@ -68,4 +68,4 @@ async def remove(session: AsyncSession, user_id: uuid.UUID) -> None:
 async def ids_existing(session: AsyncSession, user_ids: list[uuid.UUID]) -> set[uuid.UUID]:
     if not user_ids:
         return set()
-    return set(await session.scalars(select(User.id).where(User.id.in_(user_ids))))
+    return set(await session.scalars(select(User.id).where(User.id == any_(uuid_array(user_ids)))))

@@ -25,8 +25,8 @@ async def read_me(user: CurrentUser) -> Account:
 
 
 @router.patch("/me", name="users.update", response_model=Account)
-async def update_me(change: AccountUpdate, user: CurrentUser, session: SessionDep, redis: RedisDep) -> Account:
-    return await service.update_account(session, redis, user, change)
+async def update_me(change: AccountUpdate, user: CurrentUser, session: SessionDep, runtime: RuntimeDep) -> Account:
+    return await service.update_account(session, runtime.redis, user, change, admins=runtime.settings.admins)
 
 
 @router.put("/me/password", name="users.password", status_code=204)
@@ -57,7 +57,7 @@ async def put_avatar(user: CurrentUser, session: SessionDep, runtime: RuntimeDep
     await runtime.store.put(AVATARS, avatar_key(user.id), webp, content_type="image/webp")
     version = hashlib.sha256(webp).hexdigest()[:12]
     await repository.change(session, user.id, avatar_url=f"/api/v1/users/{user.id}/avatar?v={version}")
-    await service.forget(runtime.redis, user.id, user.username)
+    await service.forget(runtime.redis, session, user.id, user.username)
     changed = await repository.get(session, user.id)
     assert changed is not None
     await session.refresh(changed)

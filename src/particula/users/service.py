@@ -14,7 +14,9 @@ from particula.auth import repository as tokens_repository
 from particula.cache import client as cache
 from particula.cache import keys
 from particula.db.models import User
+from particula.db.session import after_commit
 from particula.errors import Problem
+from particula.scenes import repository as scenes_repository
 from particula.storage import AVATARS, SCENES, ObjectStore, avatar_key
 from particula.storage.keys import user_scenes_prefix
 from particula.users import repository
@@ -53,9 +55,10 @@ async def account(session: AsyncSession, redis: Redis, user_id: uuid.UUID) -> Ac
     return view
 
 
-async def forget(redis: Redis, user_id: uuid.UUID, *usernames: str) -> None:
-    """Drop every cached copy of a user; call after every change to the row."""
-    await cache.delete(redis, keys.user_cache_key(user_id), *(keys.username_cache_key(name) for name in usernames))
+async def forget(redis: Redis, session: AsyncSession, user_id: uuid.UUID, *usernames: str) -> None:
+    """Drop every cached copy of a user, now and after the commit; call after every change to the row."""
+    names = (keys.user_cache_key(user_id), *(keys.username_cache_key(name) for name in usernames))
+    await cache.invalidate(redis, session, *names)
 
 
 async def public_profile(session: AsyncSession, redis: Redis, username: str) -> PublicUser:
@@ -75,9 +78,14 @@ async def public_profile(session: AsyncSession, redis: Redis, username: str) -> 
     return found.public()
 
 
-async def update_account(session: AsyncSession, redis: Redis, user: Account, change: AccountUpdate) -> Account:
+async def update_account(
+    session: AsyncSession, redis: Redis, user: Account, change: AccountUpdate, *, admins: list[str]
+) -> Account:
     fields: dict[str, object] = {}
     if change.username is not None and change.username != user.username:
+        if user.username.lower() in {name.lower() for name in admins}:
+            # Admins are named in PARTICULA_ADMINS: a freed admin name could be registered by anyone.
+            raise Problem(409, "Admins keep their username; change PARTICULA_ADMINS first.", slug="admin-name")
         fields["username"] = change.username
     if change.email is not None and change.email.lower() != user.email:
         await _require_password(session, user.id, change.current_password, why="to change your email")
@@ -88,7 +96,7 @@ async def update_account(session: AsyncSession, redis: Redis, user: Account, cha
         except IntegrityError:
             taken = "username" if "username" in fields else "email"
             raise Problem(409, f"That {taken} is already in use.", slug=f"{taken}-taken") from None
-        await forget(redis, user.id, user.username, change.username or user.username)
+        await forget(redis, session, user.id, user.username, change.username or user.username)
     refreshed = await repository.get(session, user.id)
     assert refreshed is not None
     await session.refresh(refreshed)
@@ -106,7 +114,7 @@ async def change_password(
         raise Problem(422, f"The new password {reason}.", slug="weak-password")
     await repository.change(session, user.id, password_hash=await passwords.hash_password(change.new_password))
     await tokens_repository.revoke_all(session, user.id, keep_family=keep_session)
-    await forget(redis, user.id)
+    await forget(redis, session, user.id)
 
 
 async def delete_account(
@@ -115,11 +123,17 @@ async def delete_account(
     """Remove the account, its rows (the seed's cascades) and its objects (avatar, scene files)."""
     if user.has_password:
         await _require_password(session, user.id, password, why="to delete your account")
-    await repository.remove(session, user.id)  # flushed: the cascades have run before any object goes
-    await store.delete(AVATARS, avatar_key(user.id))
-    await store.delete_prefix(SCENES, user_scenes_prefix(user.id))
-    await forget(redis, user.id, user.username)
-    await cache.delete(redis, keys.session_key(user.id))
+    # Their likes vanish with the row (cascade): take them off the counters of the scenes they liked first.
+    await scenes_repository.forget_likes_of(session, user.id)
+    await repository.remove(session, user.id)  # flushed: the cascades have run
+
+    async def remove_objects() -> None:  # only once the deletion is durable; the sweep catches any failure
+        await store.delete(AVATARS, avatar_key(user.id))
+        await store.delete_prefix(SCENES, user_scenes_prefix(user.id))
+
+    after_commit(session, remove_objects)
+    await forget(redis, session, user.id, user.username)
+    await cache.invalidate(redis, session, keys.session_key(user.id))
 
 
 async def _require_password(session: AsyncSession, user_id: uuid.UUID, password: str | None, *, why: str) -> None:
