@@ -10,8 +10,10 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 from particula.auth import repository as tokens
+from particula.cache import keys
 from particula.runtime import Runtime
 from particula.scenes import repository as scenes
+from particula.scenes import views
 from particula.storage import AVATARS, SCENES
 from particula.users import repository as users
 
@@ -77,12 +79,27 @@ async def _every(interval: float, runtime: Runtime) -> None:
         await asyncio.sleep(interval)
 
 
+async def _flush_views_forever(runtime: Runtime, interval: float) -> None:
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await views.flush(runtime.redis, runtime.sessions)
+        except Exception:
+            log.exception("adding views to the database failed; they stay pending")
+
+
 @contextlib.asynccontextmanager
 async def run_periodic_tasks(runtime: Runtime, *, interval: float = PURGE_INTERVAL) -> AsyncIterator[None]:
-    task = asyncio.create_task(_every(interval, runtime), name="particula-housekeeping")
+    tasks = [
+        asyncio.create_task(_every(interval, runtime), name="particula-housekeeping"),
+        asyncio.create_task(_flush_views_forever(runtime, keys.VIEWS_FLUSH_INTERVAL), name="particula-views"),
+    ]
     try:
         yield
     finally:
-        task.cancel()
+        for task in tasks:
+            task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
-            await task
+            await asyncio.gather(*tasks, return_exceptions=True)
+        with contextlib.suppress(Exception):  # what was counted before stopping still reaches the database
+            await views.flush(runtime.redis, runtime.sessions)

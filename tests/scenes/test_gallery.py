@@ -141,3 +141,15 @@ async def test_a_cursor_from_one_sort_is_refused_by_another(client: httpx.AsyncC
     await asyncio.gather(*(create_scene(client, ada, title=f"s{n}", data=data) for n in range(3)))
     cursor = (await client.get("/api/v1/scenes?sort=new&limit=1")).json()["next_cursor"]
     assert (await client.get(f"/api/v1/scenes?sort=top&cursor={cursor}")).status_code == 400
+
+
+async def test_signed_out_pages_follow_edits_at_once(client: httpx.AsyncClient) -> None:
+    ada = await register(client, username="ada")
+    data = scene_file()
+    await create_scene(client, ada, title="before", data=data)
+    assert await titles(client, "/api/v1/scenes?sort=new") == ["before"]  # now cached for signed-out visitors
+    await create_scene(client, ada, title="after", data=data)
+    assert await titles(client, "/api/v1/scenes?sort=new") == ["after", "before"]
+    await client.patch("/api/v1/users/me", json={"username": "countess"}, headers=bearer(ada))
+    page = (await client.get("/api/v1/scenes?sort=new")).json()
+    assert {item["author"]["username"] for item in page["items"]} == {"countess"}

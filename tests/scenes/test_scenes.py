@@ -11,6 +11,7 @@ import httpx
 from PIL import Image
 
 from particula.runtime import Runtime
+from particula.scenes import views
 from particula.storage import SCENES, scene_data_key, scene_thumbnail_key
 from tests.conftest import asyncpg_dsn
 from tests.factories import bearer, create_scene, make_premium, register, scene_file
@@ -75,18 +76,42 @@ async def test_private_scenes_exist_only_for_their_author(client: httpx.AsyncCli
     assert (await client.post(f"/api/v1/scenes/{scene['id']}/fork", headers=bearer(bob))).status_code == 404
 
 
-async def test_views_count_each_viewer_once_an_hour(client: httpx.AsyncClient, database_url: str) -> None:
+async def views_in_database(runtime: Runtime, database_url: str) -> dict[str, int]:
+    await views.flush(runtime.redis, runtime.sessions)  # what the app does every few seconds
+    connection = await asyncpg.connect(**asyncpg_dsn(database_url))
+    try:
+        return {
+            row["title"]: row["views_count"] for row in await connection.fetch("SELECT title, views_count FROM scenes")
+        }
+    finally:
+        await connection.close()
+
+
+async def test_views_count_each_viewer_once_an_hour(
+    client: httpx.AsyncClient, runtime: Runtime, database_url: str
+) -> None:
     ada = await register(client)
     bob = await register(client)
-    scene = await create_scene(client, ada)
+    scene = await create_scene(client, ada, title="watched")
     for _ in range(3):
         await client.get(f"/api/v1/scenes/{scene['id']}", headers=bearer(bob))
         await client.get(f"/api/v1/scenes/{scene['id']}")  # signed out: counted by address
-    connection = await asyncpg.connect(**asyncpg_dsn(database_url))
-    try:
-        assert await connection.fetchval("SELECT views_count FROM scenes") == 2
-    finally:
-        await connection.close()
+    assert await views_in_database(runtime, database_url) == {"watched": 2}
+    await client.get(f"/api/v1/scenes/{scene['id']}", headers=bearer(ada))
+    assert await views_in_database(runtime, database_url) == {"watched": 3}
+
+
+async def test_refused_viewers_are_never_counted(
+    client: httpx.AsyncClient, runtime: Runtime, database_url: str
+) -> None:
+    ada = await register(client)
+    bob = await register(client)
+    scene = await create_scene(client, ada, title="secret", is_public=False)
+    await client.get(f"/api/v1/scenes/{scene['id']}", headers=bearer(ada))  # cached now
+    for _ in range(2):
+        assert (await client.get(f"/api/v1/scenes/{scene['id']}", headers=bearer(bob))).status_code == 404
+        assert (await client.get(f"/api/v1/scenes/{scene['id']}")).status_code == 404
+    assert await views_in_database(runtime, database_url) == {"secret": 1}
 
 
 async def test_signed_in_readers_see_whether_they_liked_it(client: httpx.AsyncClient) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 
 SESSION_TTL = 24 * 3600  # session:{userId}
@@ -70,3 +71,30 @@ OAUTH_STATE_TTL = 10 * 60  # long enough to consent at the provider, short enoug
 def oauth_state_key(state: str) -> str:
     """JSON of a PendingLogin: one sign-in started with a provider and not yet finished (single use)."""
     return f"oauth:state:{state}"
+
+
+VIEWS_FLUSH_INTERVAL = 5.0
+
+
+def pending_views_key() -> str:
+    """Hash sceneId -> views counted in Redis and not yet added to scenes.views_count."""
+    return "scene:views:pending"
+
+
+def flushing_views_key(batch: str) -> str:
+    """A batch of pending views being added to PostgreSQL by one app process."""
+    return f"scene:views:flushing:{batch}"
+
+
+GALLERY_PAGE_TTL = 5
+
+
+def gallery_generation_key() -> str:
+    """A counter bumped by every change to what the gallery shows (not by likes or views)."""
+    return "cache:gallery:generation"
+
+
+def gallery_page_cache_key(generation: str, listing: str) -> str:
+    """JSON of one gallery page as a signed-out visitor sees it (sort, limit, cursor, search in `listing`)."""
+    digest = hashlib.sha256(listing.encode()).hexdigest()[:32]
+    return f"cache:gallery:{generation}:{digest}"

@@ -145,8 +145,15 @@ async def _move_likes(session: AsyncSession, scene: Scene, delta: int) -> int:
     return int(count or 0)
 
 
-async def bump_views(session: AsyncSession, scene_id: uuid.UUID) -> None:
-    await session.execute(update(Scene).where(Scene.id == scene_id).values(views_count=Scene.views_count + 1))
+async def add_views(session: AsyncSession, counts: dict[uuid.UUID, int]) -> None:
+    """Add a batch of view counts in one statement (scenes deleted meanwhile are simply not matched)."""
+    await session.execute(
+        text(
+            "UPDATE scenes SET views_count = views_count + batch.n"
+            " FROM unnest(CAST(:ids AS uuid[]), CAST(:ns AS integer[])) AS batch(id, n) WHERE scenes.id = batch.id"
+        ),
+        {"ids": list(counts), "ns": list(counts.values())},
+    )
 
 
 async def bump_forks(session: AsyncSession, scene_id: uuid.UUID) -> None:

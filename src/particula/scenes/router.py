@@ -59,17 +59,20 @@ async def create_scene(
     return await service.create(runtime, session, user, _parse_meta(meta), await _read_scene_file(data))
 
 
-@router.get("/scenes", name="scenes.list", response_model=ScenePage)
+@router.get("/scenes", name="scenes.list", response_model=ScenePage, response_class=Response)
 async def list_scenes(
     session: SessionDep,
+    runtime: RuntimeDep,
     me: OptionalUser,
     sort: GallerySort = GallerySort.new,
     limit: Limit = 24,
     cursor_text: Cursor = None,
     q: Search = None,
-) -> ScenePage:
+) -> Response:
     after = cursor.decode(cursor_text, sort) if cursor_text else None
-    return await service.page(session, GalleryQuery(sort=sort, limit=limit, after=after, search=q or None), me)
+    query = GalleryQuery(sort=sort, limit=limit, after=after, search=q or None)
+    body = await service.page_json(session, runtime, query, me)
+    return Response(body, media_type="application/json")
 
 
 @router.get("/users/{username}/scenes", name="scenes.by_user", response_model=ScenePage)

@@ -6,6 +6,7 @@ import logging
 import uuid
 from typing import Any
 
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from particula.cache import client as cache
@@ -14,7 +15,7 @@ from particula.db.models import Scene
 from particula.db.session import after_commit
 from particula.errors import Problem
 from particula.runtime import Runtime
-from particula.scenes import cursor, files, repository
+from particula.scenes import cursor, files, repository, views
 from particula.scenes.repository import GalleryQuery, SceneRow
 from particula.scenes.schemas import Author, LikeState, SceneChange, SceneMeta, SceneOut, ScenePage
 from particula.storage import SCENES, ObjectNotFound, scene_data_key, scene_thumbnail_key
@@ -130,6 +131,7 @@ async def create(runtime: Runtime, session: AsyncSession, user: Account, meta: S
     )
     await _store_objects(runtime, user.id, scene_id, data, inspected.thumbnail)
     await _forget(runtime, session, users=(user.id,))  # total_scenes moved
+    await gallery_changed(runtime.redis, session)
     return view_of(SceneRow(scene, user.username, user.avatar_url, False))
 
 
@@ -161,15 +163,12 @@ async def _visible(session: AsyncSession, runtime: Runtime, scene_id: uuid.UUID,
 async def read(
     session: AsyncSession, runtime: Runtime, scene_id: uuid.UUID, viewer: Account | None, *, viewer_key: str
 ) -> SceneOut:
-    # One Redis round trip for both keys every read touches: the cached metadata and the viewer's view window.
-    # (A viewer who is then refused a private scene keeps a harmless window key for an hour.)
-    async with runtime.redis.pipeline(transaction=False) as pipe:
-        pipe.get(keys.scene_meta_cache_key(scene_id))
-        pipe.set(keys.scene_viewed_key(scene_id, viewer_key), 1, nx=True, ex=keys.SCENE_VIEW_WINDOW)
-        cached, first_view = await pipe.execute()
+    # One Redis round trip: the cached metadata, with the view counted there when the viewer may see it.
+    viewer_id = viewer.id if viewer else None
+    cached = await views.read_and_count(runtime.redis, scene_id, viewer_key=viewer_key, viewer_id=viewer_id)
     scene = _seen_by(await _meta(session, runtime, scene_id, cached), viewer)
-    if first_view:
-        await repository.bump_views(session, scene_id)  # the cached count may lag up to 5 minutes
+    if cached is None:
+        await views.count(runtime.redis, scene_id, viewer_key=viewer_key)
     if viewer is None:
         return scene
     liked = await repository.is_liked(session, viewer.id, scene_id)
@@ -222,6 +221,7 @@ async def update(
     if fields:
         await repository.change(session, scene_id, **fields)
     await _forget(runtime, session, scene_id)
+    await gallery_changed(runtime.redis, session)
     return await _fresh(session, scene_id, user.id)
 
 
@@ -240,6 +240,7 @@ async def replace_data(
     )
     await _store_objects(runtime, user.id, scene_id, data, inspected.thumbnail, replacing=True)
     await _forget(runtime, session, scene_id)
+    await gallery_changed(runtime.redis, session)
     return await _fresh(session, scene_id, user.id)
 
 
@@ -253,6 +254,7 @@ async def delete(session: AsyncSession, runtime: Runtime, scene_id: uuid.UUID, u
 
     after_commit(session, remove_objects)
     await _forget(runtime, session, scene_id, users=(user.id,))
+    await gallery_changed(runtime.redis, session)
 
 
 async def _likeable(session: AsyncSession, scene_id: uuid.UUID, user: Account) -> Scene:
@@ -330,7 +332,33 @@ async def set_featured(
         raise Problem(409, "Only public scenes can be featured.", slug="scene-private")
     await repository.change(session, scene_id, is_featured=featured)
     await _forget(runtime, session, scene_id)
+    await gallery_changed(runtime.redis, session)
     return await _fresh(session, scene_id, user.id)
+
+
+async def page_json(session: AsyncSession, runtime: Runtime, query: GalleryQuery, me: Account | None) -> bytes:
+    """A gallery page as JSON. Signed-out visitors share pages cached for a few seconds (no liked_by_me)."""
+    if me is not None:
+        return (await page(session, query, me)).model_dump_json().encode()
+    listing = repr((query.sort.value, query.limit, query.after, query.search))
+    generation = await runtime.redis.get(keys.gallery_generation_key()) or b"0"
+    key = keys.gallery_page_cache_key(generation.decode() if isinstance(generation, bytes) else generation, listing)
+    cached = await runtime.redis.get(key)
+    if cached is not None:
+        return cached if isinstance(cached, bytes) else cached.encode()
+    body = (await page(session, query, None)).model_dump_json().encode()
+    await runtime.redis.set(key, body, ex=keys.GALLERY_PAGE_TTL)
+    return body
+
+
+async def gallery_changed(redis: Redis, session: AsyncSession) -> None:
+    """Retire every cached gallery page, now and after the commit (likes and views do not call this)."""
+    await redis.incr(keys.gallery_generation_key())
+
+    async def again() -> None:
+        await redis.incr(keys.gallery_generation_key())
+
+    after_commit(session, again)
 
 
 async def page(session: AsyncSession, query: GalleryQuery, me: Account | None) -> ScenePage:

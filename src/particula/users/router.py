@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from particula.auth.deps import CurrentSessionId, CurrentUser
 from particula.deps import RedisDep, RuntimeDep, SessionDep, StoreDep
 from particula.errors import Problem
+from particula.scenes.service import gallery_changed
 from particula.storage import AVATARS, ObjectNotFound, avatar_key
 from particula.users import repository, service
 from particula.users.avatars import AVATAR_MAX_BYTES, AvatarError, make_avatar
@@ -58,6 +59,7 @@ async def put_avatar(user: CurrentUser, session: SessionDep, runtime: RuntimeDep
     version = hashlib.sha256(webp).hexdigest()[:12]
     await repository.change(session, user.id, avatar_url=f"/api/v1/users/{user.id}/avatar?v={version}")
     await service.forget(runtime.redis, session, user.id, user.username)
+    await gallery_changed(runtime.redis, session)  # cards show the author's avatar
     changed = await repository.get(session, user.id)
     assert changed is not None
     await session.refresh(changed)

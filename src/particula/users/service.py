@@ -17,6 +17,7 @@ from particula.db.models import User
 from particula.db.session import after_commit
 from particula.errors import Problem
 from particula.scenes import repository as scenes_repository
+from particula.scenes.service import gallery_changed
 from particula.storage import AVATARS, SCENES, ObjectStore, avatar_key
 from particula.storage.keys import user_scenes_prefix
 from particula.users import repository
@@ -97,6 +98,7 @@ async def update_account(
             taken = "username" if "username" in fields else "email"
             raise Problem(409, f"That {taken} is already in use.", slug=f"{taken}-taken") from None
         await forget(redis, session, user.id, user.username, change.username or user.username)
+        await gallery_changed(redis, session)  # cards show the author's name
     refreshed = await repository.get(session, user.id)
     assert refreshed is not None
     await session.refresh(refreshed)
@@ -134,6 +136,7 @@ async def delete_account(
     after_commit(session, remove_objects)
     await forget(redis, session, user.id, user.username)
     await cache.invalidate(redis, session, keys.session_key(user.id))
+    await gallery_changed(redis, session)  # their scenes leave the gallery
 
 
 async def _require_password(session: AsyncSession, user_id: uuid.UUID, password: str | None, *, why: str) -> None:

@@ -1,0 +1,77 @@
+"""Views: one per viewer per scene per hour, counted in Redis on the read path, added to PostgreSQL in batches.
+
+A read costs one Redis round trip: the script returns the cached scene JSON and, when the viewer may see
+that scene and has not viewed it this hour, counts the view. Every few seconds each app process moves
+the pending counts into `scenes.views_count` with one UPDATE.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from redis.asyncio import Redis
+from redis.exceptions import ResponseError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from particula.cache import keys
+from particula.scenes import repository
+
+log = logging.getLogger(__name__)
+
+# KEYS: scene meta cache, viewer's window, pending hash. ARGV: scene id, window seconds, viewer's user id.
+_READ_AND_COUNT = """
+local meta = redis.call('GET', KEYS[1])
+if not meta then return false end
+local scene = cjson.decode(meta)
+if scene['is_public'] == true or scene['author']['id'] == ARGV[3] then
+  if redis.call('SET', KEYS[2], 1, 'NX', 'EX', tonumber(ARGV[2])) then
+    redis.call('HINCRBY', KEYS[3], ARGV[1], 1)
+  end
+end
+return meta
+"""
+
+# KEYS: viewer's window, pending hash. ARGV: scene id, window seconds.
+_COUNT = """
+if redis.call('SET', KEYS[1], 1, 'NX', 'EX', tonumber(ARGV[2])) then
+  redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
+end
+return 1
+"""
+
+
+async def read_and_count(
+    redis: Redis, scene_id: uuid.UUID, *, viewer_key: str, viewer_id: uuid.UUID | None
+) -> bytes | None:
+    """The cached scene JSON (or None), counting the view if the viewer may see it."""
+    names = (keys.scene_meta_cache_key(scene_id), keys.scene_viewed_key(scene_id, viewer_key), keys.pending_views_key())
+    args = (str(scene_id), keys.SCENE_VIEW_WINDOW, str(viewer_id or ""))
+    cached: bytes | None = await redis.eval(_READ_AND_COUNT, len(names), *names, *args)
+    return cached
+
+
+async def count(redis: Redis, scene_id: uuid.UUID, *, viewer_key: str) -> None:
+    """Count a view of a scene the caller has checked the viewer may see (when it was not cached)."""
+    names = (keys.scene_viewed_key(scene_id, viewer_key), keys.pending_views_key())
+    await redis.eval(_COUNT, len(names), *names, str(scene_id), keys.SCENE_VIEW_WINDOW)
+
+
+async def flush(redis: Redis, sessions: async_sessionmaker[AsyncSession]) -> int:
+    """Add the pending views to PostgreSQL; returns how many. Safe in several processes at once."""
+    batch = keys.flushing_views_key(uuid.uuid4().hex)
+    try:  # an atomic hand-over: views counted from now on go to a fresh pending hash
+        await redis.rename(keys.pending_views_key(), batch)
+    except ResponseError:  # nothing pending
+        return 0
+    raw = await redis.hgetall(batch)
+    counts = {uuid.UUID(_text(scene)): int(n) for scene, n in raw.items()}
+    if counts:
+        async with sessions.begin() as session:
+            await repository.add_views(session, counts)
+    await redis.delete(batch)
+    return sum(counts.values())
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
