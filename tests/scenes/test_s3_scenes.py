@@ -40,3 +40,16 @@ async def test_when_storage_fails_nothing_is_saved(
         assert await connection.fetchval("SELECT total_scenes FROM users") == 0
     finally:
         await connection.close()
+
+
+async def test_fork_and_delete_work_on_s3(s3_client: httpx.AsyncClient) -> None:
+    ada = await register(s3_client)
+    bob = await register(s3_client)
+    data = scene_file(48, 32)
+    source = await create_scene(s3_client, ada, data=data)
+    fork = (await s3_client.post(f"/api/v1/scenes/{source['id']}/fork", headers=bearer(bob))).json()
+    assert (await s3_client.delete(f"/api/v1/scenes/{source['id']}", headers=bearer(ada))).status_code == 204
+    assert (await s3_client.get(source["data_url"])).status_code == 404
+    redirect = await s3_client.get(fork["data_url"], headers=bearer(bob))
+    async with httpx.AsyncClient() as http:
+        assert (await http.get(redirect.headers["location"])).content == data  # the fork kept its own copy
