@@ -92,12 +92,14 @@ async def list_user_scenes(
     return await service.page(session, query, me)
 
 
-@router.get("/scenes/{scene_id}", name="scenes.read", response_model=SceneOut)
+@router.get("/scenes/{scene_id}", name="scenes.read", response_model=SceneOut, response_class=Response)
 async def read_scene(
     scene_id: SceneId, request: Request, session: SessionDep, runtime: RuntimeDep, me: OptionalUser
-) -> SceneOut:
+) -> Response:
     viewer_key = str(me.id) if me else f"ip:{client_ip(request)}"
-    return await service.read(session, runtime, scene_id, me, viewer_key=viewer_key)
+    scene = await service.read(session, runtime, scene_id, me, viewer_key=viewer_key)
+    body = scene if isinstance(scene, bytes) else scene.model_dump_json().encode()
+    return Response(body, media_type="application/json")
 
 
 async def _serve_object(

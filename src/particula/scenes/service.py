@@ -162,12 +162,19 @@ async def _visible(session: AsyncSession, runtime: Runtime, scene_id: uuid.UUID,
 
 async def read(
     session: AsyncSession, runtime: Runtime, scene_id: uuid.UUID, viewer: Account | None, *, viewer_key: str
-) -> SceneOut:
+) -> SceneOut | bytes:
+    """The scene for this viewer: its cached JSON as is for signed-out readers, else the model."""
     # One Redis round trip: the cached metadata, with the view counted there when the viewer may see it.
     viewer_id = viewer.id if viewer else None
-    cached = await views.read_and_count(runtime.redis, scene_id, viewer_key=viewer_key, viewer_id=viewer_id)
-    scene = _seen_by(await _meta(session, runtime, scene_id, cached), viewer)
-    if cached is None:
+    cached, visible = await views.read_and_count(runtime.redis, scene_id, viewer_key=viewer_key, viewer_id=viewer_id)
+    if cached is not None:
+        if not visible:
+            raise Problem(404, "There is no such scene.")
+        if viewer is None:
+            return cached  # nothing to add for a signed-out reader: no parsing, no re-serialising
+        scene = SceneOut.model_validate_json(cached)
+    else:
+        scene = _seen_by(await _meta(session, runtime, scene_id, None), viewer)
         await views.count(runtime.redis, scene_id, viewer_key=viewer_key)
     if viewer is None:
         return scene

@@ -20,16 +20,18 @@ from particula.scenes import repository
 log = logging.getLogger(__name__)
 
 # KEYS: scene meta cache, viewer's window, pending hash. ARGV: scene id, window seconds, viewer's user id.
+# Returns {cached JSON or "", 1 if the viewer may see the scene else 0}.
 _READ_AND_COUNT = """
 local meta = redis.call('GET', KEYS[1])
-if not meta then return false end
+if not meta then return {'', 0} end
 local scene = cjson.decode(meta)
 if scene['is_public'] == true or scene['author']['id'] == ARGV[3] then
   if redis.call('SET', KEYS[2], 1, 'NX', 'EX', tonumber(ARGV[2])) then
     redis.call('HINCRBY', KEYS[3], ARGV[1], 1)
   end
+  return {meta, 1}
 end
-return meta
+return {meta, 0}
 """
 
 # KEYS: viewer's window, pending hash. ARGV: scene id, window seconds.
@@ -43,18 +45,19 @@ return 1
 
 async def read_and_count(
     redis: Redis, scene_id: uuid.UUID, *, viewer_key: str, viewer_id: uuid.UUID | None
-) -> bytes | None:
-    """The cached scene JSON (or None), counting the view if the viewer may see it."""
-    names = (keys.scene_meta_cache_key(scene_id), keys.scene_viewed_key(scene_id, viewer_key), keys.pending_views_key())
-    args = (str(scene_id), keys.SCENE_VIEW_WINDOW, str(viewer_id or ""))
-    cached: bytes | None = await redis.eval(_READ_AND_COUNT, len(names), *names, *args)
-    return cached
+) -> tuple[bytes | None, bool]:
+    """(the cached scene JSON or None, whether the viewer may see it), counting the view if they may."""
+    names = [keys.scene_meta_cache_key(scene_id), keys.scene_viewed_key(scene_id, viewer_key), keys.pending_views_key()]
+    args: list[str | int] = [str(scene_id), keys.SCENE_VIEW_WINDOW, str(viewer_id or "")]
+    # register_script: EVALSHA, sending the script's text only the first time a server sees it.
+    meta, visible = await redis.register_script(_READ_AND_COUNT)(keys=names, args=args)
+    return (bytes(meta) or None), visible == 1
 
 
 async def count(redis: Redis, scene_id: uuid.UUID, *, viewer_key: str) -> None:
     """Count a view of a scene the caller has checked the viewer may see (when it was not cached)."""
-    names = (keys.scene_viewed_key(scene_id, viewer_key), keys.pending_views_key())
-    await redis.eval(_COUNT, len(names), *names, str(scene_id), keys.SCENE_VIEW_WINDOW)
+    names = [keys.scene_viewed_key(scene_id, viewer_key), keys.pending_views_key()]
+    await redis.register_script(_COUNT)(keys=names, args=[str(scene_id), keys.SCENE_VIEW_WINDOW])
 
 
 async def flush(redis: Redis, sessions: async_sessionmaker[AsyncSession]) -> int:
