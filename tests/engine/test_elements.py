@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 from particula.engine import elements
-from particula.engine.element_types import CATEGORIES
+from particula.engine.element_data import ELEMENTS
+from particula.engine.element_types import CATEGORIES, PHASE_GAS, PHASE_LIQUID
 from particula.engine.reaction_data import REACTIONS
-from particula.engine.tables import TABLES
+from particula.engine.tables import ENTER_ORIGIN, F_DENSITY, TABLES
 
 
 def test_there_are_at_least_forty_paintable_elements_in_every_category() -> None:
@@ -94,3 +95,21 @@ def test_reactions_are_data_and_fire_spreads_through_every_flammable() -> None:
 def test_heat_exchange_never_overshoots() -> None:
     # Four edges at most MAX conductance each keep the update a convex combination.
     assert TABLES.conductance.max() * 4 <= 1.0
+
+
+def test_the_packed_enter_table_follows_phase_and_density_and_defers_burning_fuels() -> None:
+    motion, floats = TABLES.motion, TABLES.floats
+    count = motion.kind.size
+    enter = motion.enter.reshape(count, count)
+    for a, mover in enumerate(ELEMENTS):
+        for b, cell in enumerate(ELEMENTS):
+            may = b == 0 or (
+                mover.phase != PHASE_GAS
+                and cell.phase in (PHASE_LIQUID, PHASE_GAS)
+                and floats[b, F_DENSITY] < floats[a, F_DENSITY]
+            )
+            assert enter[a, b] & 1 == may, (mover.name, cell.name)
+            assert bool(enter[a, b] & ENTER_ORIGIN) == cell.moves_like_origin, (mover.name, cell.name)
+    sand, oil, water = (elements.id_of(name) for name in ("sand", "oil", "water"))
+    assert enter[sand, oil] & 1  # sand sinks through oil
+    assert not enter[oil, water] & 1  # oil floats on water

@@ -52,6 +52,8 @@ K_REACTIVE = 8  # has a reaction with some neighbour
 K_TOOL = 16  # acts on its neighbours: cloner, spout, void, sink
 K_MLO = 32  # moves like the element in its ctype (a burning fuel)
 K_TIMED = 64  # its cells may count down a lifetime (a new one starts one, or it remembers a burning fuel)
+K_SPECIAL = K_REACTIVE | K_TOOL | K_MLO | K_TIMED  # anything beyond "cross a threshold, then move by phase"
+ENTER_ORIGIN = 2  # flag in Motion.enter: the cell moves as its ctype element, when it has one
 
 IntTable = npt.NDArray[np.int32]
 FloatTable = npt.NDArray[np.float64]
@@ -81,7 +83,9 @@ class Motion:
     low_t: npt.NDArray[np.float32]  # (N,): below this the element changes (-inf = never)
     spread: npt.NDArray[np.int64]  # (N,): how far a liquid's surface particle walks toward a drop
     drift: npt.NDArray[np.int64]  # (N,): a gas drifts when 24 random bits are below this (chance * 2**24)
-    enter: npt.NDArray[np.uint8]  # (N * N,): 1 where a particle moving as a may enter a cell moving as b
+    # (N * N,): bit 0 set where a particle moving as a may enter a cell of element b; bit 1 (ENTER_ORIGIN) where
+    # b moves as the element in its ctype (a burning fuel), so the answer is the entry of that element instead.
+    enter: npt.NDArray[np.uint8]
 
     def arrays(self) -> tuple[npt.NDArray[np.generic], ...]:
         """The tuple the kernels take, in field order."""
@@ -185,13 +189,14 @@ def _motion(ints: IntTable, floats: FloatTable) -> Motion:
     # a may enter b when b is empty, or when a is no gas and b a lighter liquid or gas (they swap).
     enter = (phase[:, None] != PHASE_GAS) & fluid[None, :] & (density[None, :] < density[:, None])
     enter[:, 0] = True
+    packed = enter.astype(np.uint8) | np.where(ints[:, I_MOVES_LIKE_ORIGIN] == 1, ENTER_ORIGIN, 0)[None, :]
     return Motion(
         kind=kind.astype(np.uint8),
         high_t=floats[:, F_HIGH_T].astype(np.float32),
         low_t=floats[:, F_LOW_T].astype(np.float32),
         spread=ints[:, I_SPREAD].astype(np.int64),
         drift=np.ceil(floats[:, F_DRIFT] * 2.0**24).astype(np.int64),
-        enter=enter.astype(np.uint8).reshape(-1),
+        enter=packed.astype(np.uint8).reshape(-1),
     )
 
 

@@ -22,7 +22,7 @@ import numpy as np
 from particula.engine.jit import inline, kernel
 from particula.engine.kernels.cells import DX, DY, Cells, Tabs, become, mark, swap
 from particula.engine.rng import P_MOVE, draw
-from particula.engine.tables import K_MLO
+from particula.engine.tables import ENTER_ORIGIN
 
 U = np.uint64  # an index cast: a signed index makes Numba add a negative-index wraparound to every access
 MAX_SPEED = 8.0  # cells per tick: keeps the cost of one particle's move bounded
@@ -44,23 +44,19 @@ def uniform24(h: np.uint64) -> Any:
 
 
 @inline
-def mover(j: int, el: Any, ctype: Any, kind: Any) -> Any:
-    """The element cell j moves as: a burning fuel moves as the fuel."""
-    b = np.int64(el[U(j)])
-    if kind[b] & K_MLO:
-        c = np.int64(ctype[U(j)])
-        if c != 0:
-            return c
-    return b
-
-
-@inline
 def can_enter(a: int, j: int, n: int, cells: Cells, mt: Any) -> Any:
-    """Whether a particle moving as element a may move into cell j (empty, or a lighter fluid to swap with)."""
-    el = cells[0]
-    if el[U(j)] == 0:
-        return True
-    return mt[5][U(a * n + mover(j, el, cells[5], mt[0]))] != 0
+    """Whether a particle moving as element a may move into cell j (empty, or a lighter fluid to swap with).
+
+    One lookup, empty cells included, so there is no branch on whether j is empty (a random mix mispredicts it);
+    only a burning fuel (ENTER_ORIGIN) needs a second look, at the fuel it moves as.
+    """
+    enter = mt[5]
+    v = enter[U(a * n + np.int64(cells[0][U(j)]))]
+    if v & ENTER_ORIGIN:
+        c = np.int64(cells[5][U(j)])
+        if c != 0:
+            v = enter[U(a * n + c)]
+    return v & 1
 
 
 @inline
@@ -107,36 +103,43 @@ def level_target(x: int, y: int, d: int, spread: int, p: Any, el: Any) -> Any:
 
 
 @inline
-def pick(a: int, b: int, coin: bool) -> int:
-    """One of two candidate cells (-1 = none); the coin decides only when both are open."""
-    if a >= 0 and b >= 0:
-        return a if coin else b
+def pick(a: int, b: int, i: int, p: Any) -> int:
+    """One of two candidate cells (-1 = none); the coin (bit 0 of the draw) decides only when both are open.
+
+    The draw is made only then: most resting particles have no way open, and for them it would be most of the work.
+    """
+    if (a >= 0) & (b >= 0):
+        return a if draw_move(i, p) & _ONE else b
     return a if a >= 0 else b
 
 
 @inline
 def slide(i: int, x: int, y: int, a: int, liquid: bool, n: int, p: Any, cells: Cells, mt: Any) -> int:
     """Where a resting powder or liquid goes: diagonally downhill; a liquid also toward a drop or through a lighter
-    liquid beside it. -1 = it stays. Draws the tick's random bits only when two ways are open."""
+    liquid beside it. -1 = it stays. The coin between two open ways is bit 0 of the tick's draw."""
     el = cells[0]
     g = p[7]
     first = side_target(x, y, (g + 1) & 7, a, n, p, cells, mt)
     second = side_target(x, y, (g + 7) & 7, a, n, p, cells, mt)
-    if first >= 0 or second >= 0 or not liquid:
-        return pick(first, second, bool(draw_move(i, p) & _ONE) if first >= 0 and second >= 0 else False)
+    if (not liquid) | (first >= 0) | (second >= 0):
+        return pick(first, second, i, p)
+    # The two cells beside it, read once: the surface walk needs one of them empty, the swap below one full.
     left, right = (g + 2) & 7, (g + 6) & 7
+    lx, ly, rx, ry = x + DX[left], y + DY[left], x + DX[right], y + DY[right]
+    l_in, r_in = inside(lx, ly, p[0], p[1]), inside(rx, ry, p[0], p[1])
+    jl = ly * p[0] + lx if l_in else i
+    jr = ry * p[0] + rx if r_in else i
+    l_full, r_full = el[U(jl)] != 0, el[U(jr)] != 0
     spread = mt[3][el[U(i)]]
-    if spread > 0:
+    if (spread > 0) & ((l_in & ~l_full) | (r_in & ~r_full)):
         first = level_target(x, y, left, spread, p, el)
         second = level_target(x, y, right, spread, p, el)
-        if first >= 0 or second >= 0:
-            return pick(first, second, bool(draw_move(i, p) & _ONE) if first >= 0 and second >= 0 else False)
+        if (first >= 0) | (second >= 0):
+            return pick(first, second, i, p)
     # A drop wandering in a lighter liquid: trade places with it sideways.
-    first = side_target(x, y, left, a, n, p, cells, mt)
-    second = side_target(x, y, right, a, n, p, cells, mt)
-    first = first if first >= 0 and el[U(first)] != 0 else -1
-    second = second if second >= 0 and el[U(second)] != 0 else -1
-    return pick(first, second, bool(draw_move(i, p) & _ONE) if first >= 0 and second >= 0 else False)
+    first = jl if l_in & l_full and can_enter(a, jl, n, cells, mt) else -1
+    second = jr if r_in & r_full and can_enter(a, jr, n, cells, mt) else -1
+    return pick(first, second, i, p)
 
 
 @inline
@@ -174,8 +177,7 @@ def travel(
     speed = max(abs(ux), abs(uy))
     steps = int(speed)
     # Fractions of a cell per tick are kept on average by rounding up with that probability.
-    if uniform24(draw_move(i, p)) * _INV24 < speed - steps:
-        steps += 1
+    steps += int(uniform24(draw_move(i, p)) * _INV24 < speed - steps)
     cur, cx, cy = i, x, y
     if steps > 0:
         sx, sy = ux / speed, uy / speed
@@ -191,15 +193,27 @@ def travel(
                 ux = uy = 0.0
                 break
             j = ny * width + nx
-            if not can_enter(a, j, n, cells, mt):
-                # Inelastic: take the blocker's velocity, so a falling block of particles falls as one.
-                ux, uy = float(vx[U(j)]), float(vy[U(j)])
-                break
+            # One branch per step, on whether the particle goes on: the step itself is made with selects (a
+            # blocked particle swaps with itself, which changes nothing; stamping its own cell is harmless, as
+            # the pass never comes back to it).
+            free = can_enter(a, j, n, cells, mt) != 0
             into_fluid = cells[0][U(j)] != 0
-            move(cur, j, cx, cy, nx, ny, p, cells, changed, stamp)
-            cur, cx, cy = j, nx, ny
-            if into_fluid:  # pushing through a liquid or gas takes the rest of the tick and the momentum
-                ux = uy = 0.0
+            bx, by = float(vx[U(j)]), float(vy[U(j)])
+            to = j if free else cur
+            swap(cur, to, cells)
+            stamp[U(cur)] = p[4]
+            stamp[U(to)] = p[4]
+            c = U((ny >> 4) * p[2] + (nx >> 4))
+            changed[c] = changed[c] | np.uint8(free)
+            mark(cx, cy, p[2], changed)
+            cur = to
+            cx = nx if free else cx
+            cy = ny if free else cy
+            if (not free) | into_fluid:
+                # Blocked, it takes the blocker's velocity (inelastic: a falling block of particles falls as
+                # one); pushing through a liquid or gas takes the rest of the tick and the momentum.
+                ux = 0.0 if free else bx
+                uy = 0.0 if free else by
                 break
     vx[U(cur)] = np.float32(ux)
     vy[U(cur)] = np.float32(uy)
@@ -232,15 +246,19 @@ def fall(
         gx, gy = x + gdx, y + gdy
         if inside(gx, gy, width, height):
             j = gy * width + gx
-            # Resting needs a support that is not itself falling away; otherwise fall along with it.
-            supported = not can_enter(a, j, n, cells, mt) and vx[U(j)] * gdx + vy[U(j)] * gdy <= 0.0
+            # Resting needs a support that is not itself falling away; otherwise fall along with it. Evaluated
+            # in full with `&` rather than `and`: no branch on a coin-flip between falling and resting.
+            away = vx[U(j)] * gdx + vy[U(j)] * gdy
+            supported = (can_enter(a, j, n, cells, mt) == 0) & (away <= 0.0)
         else:
             supported = p[8]
-        if supported and ux * gdx + uy * gdy >= 0.0:  # resting on something, not flung away from it
-            if vx0 != 0.0 or vy0 != 0.0:
-                vx[U(i)] = 0.0
-                vy[U(i)] = 0.0
-                mark(x, y, p[2], changed)
+        if supported & (ux * gdx + uy * gdy >= 0.0):  # resting on something, not flung away from it
+            # Stop: zero the velocity (selects, not a branch); marking the chunk only if it was moving.
+            moving = (vx0 != 0.0) | (vy0 != 0.0)
+            vx[U(i)] = np.float32(0.0) if moving else vx0
+            vy[U(i)] = np.float32(0.0) if moving else vy0
+            c = U((y >> 4) * p[2] + (x >> 4))
+            changed[c] = changed[c] | np.uint8(moving)
             j = slide(i, x, y, a, liquid, n, p, cells, mt)
             if j >= 0:
                 move(i, j, x, y, j % width, j // width, p, cells, changed, stamp)

@@ -22,7 +22,7 @@ from particula.engine.jit import inline, kernel
 from particula.engine.kernels.behaviour import change_state, react, run_tool
 from particula.engine.kernels.cells import DX, DY, Cells, Tabs, mark
 from particula.engine.kernels.motion import drift, fall, inside
-from particula.engine.tables import K_MLO, K_PHASE, K_REACTIVE, K_TIMED, K_TOOL
+from particula.engine.tables import K_MLO, K_PHASE, K_REACTIVE, K_SPECIAL, K_TIMED, K_TOOL
 
 U = np.uint64
 
@@ -81,35 +81,40 @@ def update_pass(
                 x = int(todo[U(k)])
                 i = y * width + x
                 e = int(el[U(i)])
-                if e == 0 or stamp[U(i)] == sv:
+                if e == 0 or stamp[U(i)] == sv:  # emptied or moved into by an earlier particle of this row
                     continue
                 kd = kind[e]
-                if kd & K_TIMED:
-                    left = int(life[U(i)])
-                    if left > 0:
-                        life[U(i)] = left - 1
-                        mark(x, y, cw, changed)
-                        if left == 1 and change_state(i, x, y, True, p, cells, tabs, mt, changed):
-                            continue
-                t = temp[U(i)]
-                if (t > high_t[e] or t < low_t[e]) and change_state(i, x, y, False, p, cells, tabs, mt, changed):
-                    continue
-                if (
-                    kd & K_REACTIVE
-                    and has_partner(x, y, e, p, el, reaction_of)
-                    and react(i, x, y, p, cells, tabs, changed, stamp)
-                ):
-                    continue
-                if kd & K_TOOL:
-                    run_tool(i, x, y, p, cells, tabs, changed, stamp)
-                    continue
                 phase = kd & K_PHASE
                 a = e
-                if kd & K_MLO:
-                    c = int(ctype[U(i)])
-                    if c != 0:
-                        a = c
-                        phase = kind[c] & K_PHASE
+                if kd & K_SPECIAL:  # one branch for the common elements instead of four
+                    if kd & K_TIMED:
+                        left = int(life[U(i)])
+                        if left > 0:
+                            life[U(i)] = left - 1
+                            mark(x, y, cw, changed)
+                            if left == 1 and change_state(i, x, y, True, p, cells, tabs, mt, changed):
+                                continue
+                    t = temp[U(i)]
+                    if (t > high_t[e] or t < low_t[e]) and change_state(i, x, y, False, p, cells, tabs, mt, changed):
+                        continue
+                    if (
+                        kd & K_REACTIVE
+                        and has_partner(x, y, e, p, el, reaction_of)
+                        and react(i, x, y, p, cells, tabs, changed, stamp)
+                    ):
+                        continue
+                    if kd & K_TOOL:
+                        run_tool(i, x, y, p, cells, tabs, changed, stamp)
+                        continue
+                    if kd & K_MLO:
+                        c = int(ctype[U(i)])
+                        if c != 0:
+                            a = c
+                            phase = kind[c] & K_PHASE
+                else:
+                    t = temp[U(i)]
+                    if (t > high_t[e] or t < low_t[e]) and change_state(i, x, y, False, p, cells, tabs, mt, changed):
+                        continue
                 if phase == PHASE_GAS:
                     drift(i, x, y, e, p, cells, tabs, mt, changed, stamp)
                 elif phase in (PHASE_POWDER, PHASE_LIQUID):
