@@ -120,7 +120,7 @@ class EmbeddedRedis:
 
         workdir = self.data_dir / "redis"
         workdir.mkdir(exist_ok=True)
-        self._socket = _short_socket_dir(workdir) / "redis.sock"
+        self._socket = redis_socket_path(self.data_dir)
         url = f"unix://{self._socket}"
         if _redis_answers(self._socket):
             log.info("reusing the embedded Redis already running on %s", self._socket)
@@ -154,6 +154,11 @@ class EmbeddedRedis:
                 self._process.kill()
                 self._process.wait()
         self._process = None
+
+
+def redis_socket_path(data_dir: Path) -> Path:
+    """Where the embedded Redis of a data dir listens."""
+    return _short_socket_dir(data_dir / "redis") / "redis.sock"
 
 
 def _redis_command(path: Path, command: bytes) -> bytes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 import re
@@ -16,9 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from redis.asyncio import Redis
 
 from particula.commands.bench_api_seed import Database
-from particula.embedded import _short_socket_dir
+from particula.embedded import redis_socket_path
 
 SECRET_KEY = "bench-api-secret-key-not-for-production-0123456789"  # noqa: S105 (a throwaway server)
 _URL_LINE = re.compile(r"running at (http://\S+)")
@@ -218,7 +220,6 @@ async def _time_calls(operation: str, call: Callable[[], Awaitable[object]], cou
 
 async def storage_round_trips(database: Database, data_dir: Path, scene_ids: list[str], count: int) -> list[RoundTrip]:
     """Sequential round trips on one connection each: the floor under every HTTP request."""
-    from redis.asyncio import Redis
 
     rng = random.Random(7)
     connection = await database.connect()
@@ -234,7 +235,7 @@ async def storage_round_trips(database: Database, data_dir: Path, scene_ids: lis
         ]
     finally:
         await connection.close()
-    redis = Redis(unix_socket_path=str(_short_socket_dir(data_dir / "redis") / "redis.sock"))
+    redis = Redis(unix_socket_path=str(redis_socket_path(data_dir)))
     try:
         await redis.set("bench:key", b"x" * 600)  # about one cached scene's JSON
         results.append(await _time_calls("Redis PING", redis.ping, count))
@@ -243,3 +244,16 @@ async def storage_round_trips(database: Database, data_dir: Path, scene_ids: lis
     finally:
         await redis.aclose()
     return results
+
+
+def forget_cached_scenes(data_dir: Path) -> None:
+    """Empty the server's Redis (scene and gallery caches), so the next reads start cold."""
+
+    async def flush() -> None:
+        client = Redis(unix_socket_path=str(redis_socket_path(data_dir)))
+        try:
+            await client.flushdb()
+        finally:
+            await client.aclose()
+
+    asyncio.run(flush())

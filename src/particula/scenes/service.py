@@ -135,16 +135,21 @@ async def create(runtime: Runtime, session: AsyncSession, user: Account, meta: S
     return view_of(SceneRow(scene, user.username, user.avatar_url, False))
 
 
-async def _meta(session: AsyncSession, runtime: Runtime, scene_id: uuid.UUID, cached: bytes | str | None) -> SceneOut:
-    """The scene's metadata from its cached JSON (cache:scene:{id}:meta, 5 min), else from the row (and cache it)."""
-    if cached is not None:
-        return SceneOut.model_validate_json(cached)
+async def _load(session: AsyncSession, scene_id: uuid.UUID) -> tuple[SceneOut, bytes]:
+    """The scene's metadata from its row, and the JSON the cache keeps of it (serialised once)."""
     row = await repository.get_with_author(session, scene_id, None)
     if row is None:
         raise Problem(404, "There is no such scene.")
     scene = view_of(row)
-    meta_key = keys.scene_meta_cache_key(scene_id)
-    await cache.set_json(runtime.redis, meta_key, scene.model_dump(mode="json"), ttl=keys.SCENE_META_CACHE_TTL)
+    return scene, scene.model_dump_json().encode()
+
+
+async def _meta(session: AsyncSession, runtime: Runtime, scene_id: uuid.UUID, cached: bytes | str | None) -> SceneOut:
+    """The scene's metadata from its cached JSON (cache:scene:{id}:meta, 5 min), else from the row (and cache it)."""
+    if cached is not None:
+        return SceneOut.model_validate_json(cached)
+    scene, body = await _load(session, scene_id)
+    await runtime.redis.set(keys.scene_meta_cache_key(scene_id), body, ex=keys.SCENE_META_CACHE_TTL)
     return scene
 
 
@@ -174,8 +179,11 @@ async def read(
             return cached  # nothing to add for a signed-out reader: no parsing, no re-serialising
         scene = SceneOut.model_validate_json(cached)
     else:
-        scene = _seen_by(await _meta(session, runtime, scene_id, None), viewer)
-        await views.count(runtime.redis, scene_id, viewer_key=viewer_key)
+        scene, cached = await _load(session, scene_id)
+        _seen_by(scene, viewer)
+        await views.cache_and_count(runtime.redis, scene_id, cached, viewer_key=viewer_key)
+        if viewer is None:
+            return cached
     if viewer is None:
         return scene
     liked = await repository.is_liked(session, viewer.id, scene_id)

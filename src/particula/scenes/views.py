@@ -54,10 +54,13 @@ async def read_and_count(
     return (bytes(meta) or None), visible == 1
 
 
-async def count(redis: Redis, scene_id: uuid.UUID, *, viewer_key: str) -> None:
-    """Count a view of a scene the caller has checked the viewer may see (when it was not cached)."""
-    names = [keys.scene_viewed_key(scene_id, viewer_key), keys.pending_views_key()]
-    await redis.register_script(_COUNT)(keys=names, args=[str(scene_id), keys.SCENE_VIEW_WINDOW])
+async def cache_and_count(redis: Redis, scene_id: uuid.UUID, meta: bytes, *, viewer_key: str) -> None:
+    """Cache a scene's JSON read from its row and count the view (checked visible), in one round trip."""
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.set(keys.scene_meta_cache_key(scene_id), meta, ex=keys.SCENE_META_CACHE_TTL)
+        names = [keys.scene_viewed_key(scene_id, viewer_key), keys.pending_views_key()]
+        await redis.register_script(_COUNT)(keys=names, args=[str(scene_id), keys.SCENE_VIEW_WINDOW], client=pipe)
+        await pipe.execute()
 
 
 async def flush(redis: Redis, sessions: async_sessionmaker[AsyncSession]) -> int:
