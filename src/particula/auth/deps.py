@@ -9,7 +9,6 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from particula.auth.tokens import AccessClaims, InvalidToken, read_access_token
-from particula.cache import client as cache
 from particula.deps import RedisDep, SessionDep, runtime_of
 from particula.errors import Problem
 from particula.users.schemas import Account
@@ -39,10 +38,9 @@ Claims = Annotated[AccessClaims | None, Depends(access_claims)]
 async def optional_user(claims: Claims, session: SessionDep, redis: RedisDep) -> Account | None:
     if claims is None:
         return None
-    user = await account(session, redis, claims.user_id)
+    user = await account(session, redis, claims.user_id, active=True)  # presence: session:{userId}.lastActivity
     if user is None:
         raise _unauthorized("The account behind this token no longer exists.")
-    await cache.touch_session(redis, user.id)  # presence: session:{userId}.lastActivity
     return user
 
 

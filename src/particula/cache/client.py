@@ -66,6 +66,19 @@ async def hit_rate_limit(redis: Redis, *, ip: str, endpoint: str, limit: int) ->
     return max(int(ttl), 1)
 
 
+async def get_and_touch_session(redis: Redis, key: str, user_id: uuid.UUID | None) -> bytes | None:
+    """GET key; with a user id, also record that user's activity in session:{userId}, in one round trip."""
+    if user_id is None:
+        return cast(bytes | None, await redis.get(key))
+    session_key = keys.session_key(user_id)
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.get(key)
+        pipe.hset(session_key, "lastActivity", str(int(time.time() * 1000)))
+        pipe.expire(session_key, keys.SESSION_TTL)
+        raw, _, _ = await pipe.execute()
+    return cast(bytes | None, raw)
+
+
 async def touch_session(
     redis: Redis,
     user_id: uuid.UUID,

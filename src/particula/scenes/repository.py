@@ -20,7 +20,6 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from particula.db.models import Like, Scene, User, uuid_array
@@ -114,35 +113,54 @@ async def remove(session: AsyncSession, scene_id: uuid.UUID) -> None:
     )
 
 
-async def add_like(session: AsyncSession, user_id: uuid.UUID, scene: Scene) -> int:
-    """Like once: the row and both counters in the same transaction; returns the scene's likes_count."""
-    inserted = await session.execute(
-        insert(Like).values(user_id=user_id, scene_id=scene.id).on_conflict_do_nothing().returning(Like.user_id)
-    )
-    return await _move_likes(session, scene, +1 if inserted.first() is not None else 0)
+@dataclass(frozen=True)
+class LikeOutcome:
+    visible: bool  # the scene exists and the user may see it
+    likes_count: int
+    author_id: uuid.UUID | None
 
 
-async def remove_like(session: AsyncSession, user_id: uuid.UUID, scene: Scene) -> int:
-    removed = await session.execute(
-        delete(Like).where(Like.user_id == user_id, Like.scene_id == scene.id).returning(Like.user_id)
-    )
-    return await _move_likes(session, scene, -1 if removed.first() is not None else 0)
+# One statement per like or unlike: lock the scene row (so a concurrent delete runs wholly before or after),
+# add or remove the user's like if the user may see the scene, and move both counters only when a row changed.
+# Data-modifying CTEs run exactly once, on the locked row's latest version.
+_LIKE = """
+WITH scene AS (
+    SELECT id, author_id, likes_count, (is_public OR author_id = :user) AS visible
+    FROM scenes WHERE id = :scene FOR NO KEY UPDATE
+), changed AS (
+    {change}
+), bumped AS (
+    UPDATE scenes SET likes_count = likes_count + :delta WHERE id IN (SELECT scene_id FROM changed)
+    RETURNING likes_count
+), author AS (
+    UPDATE users SET total_likes_received = total_likes_received + :delta
+    WHERE id = (SELECT author_id FROM scene) AND EXISTS (SELECT 1 FROM changed)
+    RETURNING id
+)
+SELECT scene.visible, coalesce((SELECT likes_count FROM bumped), scene.likes_count), scene.author_id,
+       (SELECT count(*) FROM author)
+FROM scene
+"""
+_ADD = (
+    "INSERT INTO likes (user_id, scene_id) SELECT :user, id FROM scene WHERE visible"
+    " ON CONFLICT DO NOTHING RETURNING scene_id"
+)
+_REMOVE = (
+    "DELETE FROM likes WHERE user_id = :user AND scene_id = (SELECT id FROM scene WHERE visible) RETURNING scene_id"
+)
+LIKE_SQL = text(_LIKE.format(change=_ADD))
+UNLIKE_SQL = text(_LIKE.format(change=_REMOVE))
 
 
-async def _move_likes(session: AsyncSession, scene: Scene, delta: int) -> int:
-    if delta == 0:
-        count = await session.scalar(select(Scene.likes_count).where(Scene.id == scene.id))
-        return int(count or 0)
-    count = await session.scalar(
-        update(Scene)
-        .where(Scene.id == scene.id)
-        .values(likes_count=Scene.likes_count + delta)
-        .returning(Scene.likes_count)
-    )
-    await session.execute(
-        update(User).where(User.id == scene.author_id).values(total_likes_received=User.total_likes_received + delta)
-    )
-    return int(count or 0)
+async def set_like(session: AsyncSession, user_id: uuid.UUID, scene_id: uuid.UUID, *, liked: bool) -> LikeOutcome:
+    """Like or unlike, idempotently, with the row and both counters in one statement."""
+    statement = LIKE_SQL if liked else UNLIKE_SQL
+    params = {"user": user_id, "scene": scene_id, "delta": 1 if liked else -1}
+    row = (await session.execute(statement, params)).first()
+    if row is None:
+        return LikeOutcome(visible=False, likes_count=0, author_id=None)
+    visible, count, author_id, _ = row
+    return LikeOutcome(visible=bool(visible), likes_count=int(count or 0), author_id=author_id)
 
 
 async def add_views(session: AsyncSession, counts: dict[uuid.UUID, int]) -> None:

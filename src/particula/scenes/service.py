@@ -272,22 +272,14 @@ async def delete(session: AsyncSession, runtime: Runtime, scene_id: uuid.UUID, u
     await gallery_changed(runtime.redis, session)
 
 
-async def _likeable(session: AsyncSession, scene_id: uuid.UUID, user: Account) -> Scene:
-    # Lock the scene row before touching likes: a concurrent delete then runs wholly before or after us.
-    scene = await repository.get(session, scene_id, lock="no key update")
-    if scene is None or (not scene.is_public and scene.author_id != user.id):
-        raise Problem(404, "There is no such scene.")
-    return scene
-
-
 async def set_like(
     session: AsyncSession, runtime: Runtime, scene_id: uuid.UUID, user: Account, *, liked: bool
 ) -> LikeState:
-    scene = await _likeable(session, scene_id, user)
-    move = repository.add_like if liked else repository.remove_like
-    count = await move(session, user.id, scene)
-    await _forget(runtime, session, scene_id, users=(scene.author_id,))
-    return LikeState(liked=liked, likes_count=count)
+    outcome = await repository.set_like(session, user.id, scene_id, liked=liked)
+    if not outcome.visible:
+        raise Problem(404, "There is no such scene.")  # no liking what you cannot see
+    await _forget(runtime, session, scene_id, users=(outcome.author_id,))
+    return LikeState(liked=liked, likes_count=outcome.likes_count)
 
 
 async def _forkable(session: AsyncSession, scene_id: uuid.UUID, user: Account) -> Scene:

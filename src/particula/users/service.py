@@ -43,11 +43,14 @@ def account_of(user: User) -> Account:
     )
 
 
-async def account(session: AsyncSession, redis: Redis, user_id: uuid.UUID) -> Account | None:
-    """The account, read through cache:user:{id} (5 min)."""
-    cached = await cache.get_json(redis, keys.user_cache_key(user_id))
+async def account(session: AsyncSession, redis: Redis, user_id: uuid.UUID, *, active: bool = False) -> Account | None:
+    """The account, read through cache:user:{id} (5 min).
+
+    With `active`, the same round trip records presence in session:{userId} (lastActivity, 24 h).
+    """
+    cached = await cache.get_and_touch_session(redis, keys.user_cache_key(user_id), user_id if active else None)
     if cached is not None:
-        return Account.model_validate(cached)
+        return Account.model_validate_json(cached)
     user = await repository.get(session, user_id)
     if user is None:
         return None
