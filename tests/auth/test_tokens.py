@@ -175,3 +175,33 @@ async def test_sign_in_records_presence_in_redis(client: httpx.AsyncClient, runt
     session = await runtime.redis.hgetall(f"session:{user['user']['id']}")
     assert b"lastActivity" in session
     assert 0 < await runtime.redis.ttl(f"session:{user['user']['id']}") <= 86_400
+
+
+async def test_a_first_password_needs_a_recent_sign_in(
+    client: httpx.AsyncClient, runtime: Runtime, database_url: str
+) -> None:
+    from particula.auth.tokens import issue_access_token
+
+    user = await register(client)
+    user_id = uuid.UUID(user["user"]["id"])
+    connection = await asyncpg.connect(**asyncpg_dsn(database_url))
+    try:  # as an account made through a provider: no password
+        await connection.execute("UPDATE users SET password_hash = NULL WHERE id = $1", user_id)
+    finally:
+        await connection.close()
+    await runtime.redis.delete(f"cache:user:{user_id}")
+    change = {"new_password": "a brand new passphrase"}
+    stale = issue_access_token(SECRET, user_id, auth_time=int(time.time()) - 3600)  # e.g. a stolen, refreshed token
+    refused = await client.put("/api/v1/users/me/password", json=change, headers={"Authorization": f"Bearer {stale}"})
+    assert refused.status_code == 403
+    assert refused.json()["type"].endswith("sign-in-again")
+    fresh = issue_access_token(SECRET, user_id)
+    accepted = await client.put("/api/v1/users/me/password", json=change, headers={"Authorization": f"Bearer {fresh}"})
+    assert accepted.status_code == 204
+
+
+async def test_refreshing_keeps_the_time_of_the_sign_in(client: httpx.AsyncClient) -> None:
+    user = await register(client)
+    signed_in = jwt.decode(user["access_token"], options={"verify_signature": False})["auth_time"]
+    refreshed = (await refresh(client, user["refresh_token"])).json()
+    assert jwt.decode(refreshed["access_token"], options={"verify_signature": False})["auth_time"] == signed_in

@@ -54,6 +54,15 @@ async def current_session_id(claims: Claims) -> uuid.UUID | None:
     return claims.session_id if claims else None
 
 
+RECENT_SIGN_IN = 10 * 60
+
+
+async def recent_sign_in(claims: Claims) -> bool:
+    """Whether the caller signed in (password or provider) in the last 10 minutes, refreshes aside."""
+    return claims is not None and claims.signed_in_within(RECENT_SIGN_IN)
+
+
+RecentSignIn = Annotated[bool, Depends(recent_sign_in)]
 CurrentUser = Annotated[Account, Depends(current_user)]
 OptionalUser = Annotated[Account | None, Depends(optional_user)]
 CurrentSessionId = Annotated[uuid.UUID | None, Depends(current_session_id)]

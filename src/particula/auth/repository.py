@@ -103,3 +103,11 @@ async def devices(session: AsyncSession, user_id: uuid.UUID) -> list[Device]:
 async def purge_expired(session: AsyncSession) -> int:
     statement = delete(RefreshToken).where(RefreshToken.expires_at < _NOW_UTC)
     return (await session.execute(statement)).rowcount  # type: ignore[attr-defined,no-any-return]
+
+
+async def signed_in_at(session: AsyncSession, family_id: uuid.UUID) -> datetime | None:
+    """When the device (refresh-token family) signed in: its first token's creation."""
+    first: datetime | None = await session.scalar(
+        select(func.min(RefreshToken.created_at)).where(RefreshToken.family_id == family_id)
+    )
+    return first

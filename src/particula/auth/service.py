@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from dataclasses import dataclass
+from datetime import UTC
 
 from redis.asyncio import Redis
 from sqlalchemy.exc import IntegrityError
@@ -52,10 +54,18 @@ async def start_session(session: AsyncSession, redis: Redis, secret: str, user: 
     await cache.touch_session(redis, user.id)
     return SignedIn(
         user=account_of(user),
-        access_token=tokens.issue_access_token(secret, user.id, session_id=family),
+        access_token=tokens.issue_access_token(
+            secret, user.id, session_id=family, auth_time=await _device_signed_in_at(session, family)
+        ),
         refresh_token=refresh,
         expires_in=tokens.ACCESS_TOKEN_TTL,
     )
+
+
+async def _device_signed_in_at(session: AsyncSession, family: uuid.UUID) -> int | None:
+    """The device's sign-in time (epoch s) from the database clock, the same at sign-in and every refresh."""
+    signed_in = await repository.signed_in_at(session, family)
+    return int(signed_in.replace(tzinfo=UTC).timestamp()) if signed_in else None
 
 
 async def register(session: AsyncSession, redis: Redis, secret: str, form: Registration, client: Client) -> SignedIn:
@@ -161,7 +171,9 @@ async def refresh(session: AsyncSession, redis: Redis, secret: str, token: str, 
     await cache.touch_session(redis, user_id)
     return SignedIn(
         user=account_of(user),
-        access_token=tokens.issue_access_token(secret, user_id, session_id=family),
+        access_token=tokens.issue_access_token(
+            secret, user_id, session_id=family, auth_time=await _device_signed_in_at(session, family)
+        ),
         refresh_token=new,
         expires_in=tokens.ACCESS_TOKEN_TTL,
     )

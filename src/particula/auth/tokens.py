@@ -24,9 +24,15 @@ class InvalidToken(Exception):
 class AccessClaims:
     user_id: uuid.UUID
     session_id: uuid.UUID | None  # the refresh-token family (device) this access token came from
+    auth_time: int  # when the user last proved who they are on that device (epoch s), across refreshes
+
+    def signed_in_within(self, seconds: int) -> bool:
+        return time.time() - self.auth_time <= seconds
 
 
-def issue_access_token(secret: str, user_id: uuid.UUID, *, session_id: uuid.UUID | None = None) -> str:
+def issue_access_token(
+    secret: str, user_id: uuid.UUID, *, session_id: uuid.UUID | None = None, auth_time: int | None = None
+) -> str:
     now = int(time.time())
     claims: dict[str, object] = {
         "iss": ISSUER,
@@ -34,6 +40,7 @@ def issue_access_token(secret: str, user_id: uuid.UUID, *, session_id: uuid.UUID
         "iat": now,
         "exp": now + ACCESS_TOKEN_TTL,
         "typ": "access",
+        "auth_time": now if auth_time is None else auth_time,
     }
     if session_id is not None:
         claims["sid"] = str(session_id)
@@ -52,7 +59,8 @@ def read_access_token(secret: str, token: str) -> AccessClaims:
         if claims.get("typ") != "access":
             raise InvalidToken("not an access token")
         session = claims.get("sid")
-        return AccessClaims(uuid.UUID(claims["sub"]), uuid.UUID(session) if session else None)
+        auth_time = int(claims.get("auth_time", claims["iat"]))
+        return AccessClaims(uuid.UUID(claims["sub"]), uuid.UUID(session) if session else None, auth_time)
     except jwt.ExpiredSignatureError:
         raise InvalidToken("the access token has expired") from None
     except (jwt.InvalidTokenError, ValueError, TypeError):

@@ -8,7 +8,7 @@ import uuid
 from fastapi import APIRouter, File, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
-from particula.auth.deps import CurrentSessionId, CurrentUser
+from particula.auth.deps import CurrentSessionId, CurrentUser, RecentSignIn
 from particula.deps import RedisDep, RuntimeDep, SessionDep, StoreDep
 from particula.errors import Problem
 from particula.scenes.service import gallery_changed
@@ -32,9 +32,14 @@ async def update_me(change: AccountUpdate, user: CurrentUser, session: SessionDe
 
 @router.put("/me/password", name="users.password", status_code=204)
 async def change_password(
-    change: PasswordChange, user: CurrentUser, session: SessionDep, redis: RedisDep, current: CurrentSessionId
+    change: PasswordChange,
+    user: CurrentUser,
+    session: SessionDep,
+    redis: RedisDep,
+    current: CurrentSessionId,
+    recent: RecentSignIn,
 ) -> Response:
-    await service.change_password(session, redis, user, change, keep_session=current)
+    await service.change_password(session, redis, user, change, keep_session=current, recent_sign_in=recent)
     return Response(status_code=204)
 
 

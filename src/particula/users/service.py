@@ -109,11 +109,21 @@ async def update_account(
 
 
 async def change_password(
-    session: AsyncSession, redis: Redis, user: Account, change: PasswordChange, *, keep_session: uuid.UUID | None
+    session: AsyncSession,
+    redis: Redis,
+    user: Account,
+    change: PasswordChange,
+    *,
+    keep_session: uuid.UUID | None,
+    recent_sign_in: bool,
 ) -> None:
     """Set a new password and sign out every other device."""
     if user.has_password:
         await _require_password(session, user.id, change.current_password, why="to change your password")
+    elif not recent_sign_in:
+        # No current password to ask for: a fresh sign-in stands in for it, so a stolen access token alone
+        # cannot add a password to an account signed in with a provider.
+        raise Problem(403, "Sign in again to set a password (within 10 minutes of signing in).", slug="sign-in-again")
     reason = passwords.weakness(change.new_password, username=user.username, email=user.email)
     if reason:
         raise Problem(422, f"The new password {reason}.", slug="weak-password")
