@@ -84,8 +84,8 @@ def _describe(result: object) -> str:
     return "ok"
 
 
-def build_store(settings: Settings) -> ObjectStore:
-    secret = settings.resolved_secret_key().encode()
+def build_store(settings: Settings, *, secret_key: str | None = None) -> ObjectStore:
+    secret = (secret_key or settings.resolved_secret_key()).encode()
     if settings.s3_endpoint is None:
         return ObjectStore.local(Path(settings.data_dir).resolve() / "objects", url_secret=secret)
     config = S3Config(
@@ -100,14 +100,15 @@ def build_store(settings: Settings) -> ObjectStore:
 def open_runtime(settings: Settings, *, database_url: str, redis_url: str) -> Runtime:
     """Open pools (lazily connecting) for the given service URLs."""
     engine = create_engine(database_url)
+    secret_key = settings.resolved_secret_key()
     return Runtime(
         settings=settings,
-        secret_key=settings.resolved_secret_key(),
+        secret_key=secret_key,
         database_url=database_url,
         redis_url=redis_url,
         engine=engine,
         sessions=create_session_factory(engine),
         redis=connect_redis(redis_url),
-        store=build_store(settings),
+        store=build_store(settings, secret_key=secret_key),
         oauth=enabled_providers(settings),
     )

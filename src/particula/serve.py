@@ -48,7 +48,7 @@ def _where(url: str) -> str:
 
 async def _verify_services(settings: Settings, database_url: str, redis_url: str) -> None:
     """Reach every external service once, so a bad URL fails start-up with one clear line."""
-    from particula.runtime import build_store, open_runtime
+    from particula.runtime import open_runtime
 
     runtime = open_runtime(settings, database_url=database_url, redis_url=redis_url)
     try:
@@ -59,10 +59,9 @@ async def _verify_services(settings: Settings, database_url: str, redis_url: str
         ):
             if components[name] != "ok":
                 raise StartupError(f"{variable}: cannot reach {name} at {_where(url)} ({components[name]})")
-        store = build_store(settings)
         try:
-            await store.ensure_buckets()
-            await store.check()
+            await runtime.store.ensure_buckets()
+            await runtime.store.check()
         except Exception as error:
             raise StartupError(f"PARTICULA_S3_ENDPOINT: object store not usable ({error})") from None
     finally:

@@ -22,7 +22,8 @@ def connect(url: str) -> Redis:
     return client
 
 
-def _text(value: bytes | str) -> str:
+def text_of(value: bytes | str) -> str:
+    """A Redis reply as text, whichever way the client decodes."""
     return value.decode() if isinstance(value, bytes) else value
 
 
@@ -101,7 +102,7 @@ async def touch_session(
 
 async def read_session(redis: Redis, user_id: uuid.UUID) -> dict[str, str]:
     raw = await redis.hgetall(keys.session_key(user_id))
-    return {_text(k): _text(v) for k, v in raw.items()}
+    return {text_of(k): text_of(v) for k, v in raw.items()}
 
 
 async def save_room_state(
@@ -155,4 +156,4 @@ async def remove_room_player(redis: Redis, room_id: uuid.UUID, user_id: uuid.UUI
 
 
 async def room_players(redis: Redis, room_id: uuid.UUID) -> set[str]:
-    return {_text(member) for member in await redis.smembers(keys.room_players_key(room_id))}
+    return {text_of(member) for member in await redis.smembers(keys.room_players_key(room_id))}

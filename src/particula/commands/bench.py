@@ -155,17 +155,25 @@ def machine() -> str:
 _BEGIN, _END = "<!-- engine-bench:begin -->", "<!-- engine-bench:end -->"
 
 
+def replace_block(report: pathlib.Path, *, markers: tuple[str, str], heading: str, body: str) -> None:
+    """Rewrite the text between two markers of a benchmark report; add a section with them if missing.
+
+    Each benchmark owns one marked block, so the prose around it (and other benchmarks' blocks) stays.
+    """
+    begin, end = markers
+    block = f"{begin}\n{body}\n{end}"
+    text = report.read_text() if report.exists() else "# Performance\n"
+    if begin not in text or end not in text:
+        report.write_text(text.rstrip("\n") + f"\n\n## {heading}\n\n{block}\n")
+        return
+    head, rest = text.split(begin, 1)
+    report.write_text(head + block + rest.split(end, 1)[1])
+
+
 def write_report(report: pathlib.Path, results: list[Result]) -> None:
     """Replace the measured block of docs/PERFORMANCE.md (between the engine-bench markers)."""
-    block = (
-        f"{_BEGIN}\nMeasured {datetime.date.today().isoformat()} on {machine()}, one thread.\n\n"
-        f"{table(results)}\n{_END}"
-    )
-    text = report.read_text() if report.exists() else f"# Performance\n\n## Engine\n\n{_BEGIN}\n{_END}\n"
-    if _BEGIN not in text:
-        text += f"\n## Engine\n\n{_BEGIN}\n{_END}\n"
-    head, rest = text.split(_BEGIN, 1)
-    report.write_text(head + block + rest.split(_END, 1)[1])
+    body = f"Measured {datetime.date.today().isoformat()} on {machine()}, one thread.\n\n{table(results)}"
+    replace_block(report, markers=(_BEGIN, _END), heading="Engine", body=body)
 
 
 def run_engine_bench(*, sizes_quick: bool = False, report: pathlib.Path | None = None) -> int:

@@ -6,7 +6,7 @@ import datetime
 from dataclasses import dataclass
 from pathlib import Path
 
-from particula.commands.bench import machine
+from particula.commands.bench import machine, replace_block
 from particula.commands.bench_api_load import LoadResult, RoundTrip
 from particula.commands.bench_api_seed import CounterCheck, SeedResult
 
@@ -107,10 +107,4 @@ def render(
 
 def write(report: Path, body: str) -> None:
     """Replace the API block of the report (between the api-bench markers); append it if missing."""
-    block = f"{START}\n{body}\n{END}"
-    text = report.read_text() if report.exists() else "# Performance\n"
-    if START not in text or END not in text:
-        report.write_text(text.rstrip("\n") + f"\n\n## API\n\n{block}\n")
-        return
-    head, rest = text.split(START, 1)
-    report.write_text(head + block + rest.split(END, 1)[1])
+    replace_block(report, markers=(START, END), heading="API", body=body)

@@ -15,6 +15,7 @@ from redis.exceptions import ResponseError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from particula.cache import keys
+from particula.cache.client import text_of
 from particula.scenes import repository
 
 log = logging.getLogger(__name__)
@@ -71,13 +72,9 @@ async def flush(redis: Redis, sessions: async_sessionmaker[AsyncSession]) -> int
     except ResponseError:  # nothing pending
         return 0
     raw = await redis.hgetall(batch)
-    counts = {uuid.UUID(_text(scene)): int(n) for scene, n in raw.items()}
+    counts = {uuid.UUID(text_of(scene)): int(n) for scene, n in raw.items()}
     if counts:
         async with sessions.begin() as session:
             await repository.add_views(session, counts)
     await redis.delete(batch)
     return sum(counts.values())
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
