@@ -22,7 +22,6 @@ def _run_heat_kernel(element: np.ndarray, temperature: np.ndarray, ctype: np.nda
         ctype.reshape(-1),
         awake,
         changed,
-        TABLES.heat_k,
         TABLES.heat_el,
         width,
         height,

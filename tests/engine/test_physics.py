@@ -70,6 +70,21 @@ def test_sand_sinks_through_water() -> None:
     assert _ys(world, "sand").mean() > _ys(world, "water").mean() + 10
 
 
+def test_a_grain_falls_through_gas_as_through_air_but_a_liquid_holds_it_back() -> None:
+    def depth_after(fill: str | None, ticks: int) -> int:
+        world = World(3, 60, gravity=(0.0, 9.8), seed=7)
+        if fill is not None:
+            world.fill_rect(0, 1, 3, 60, fill)
+        world.paint(1, 0, 0, "sand")
+        world.step(ticks)
+        return int(_ys(world, "sand")[0])
+
+    through_air = depth_after(None, 25)
+    assert through_air >= 25  # it accelerates: 0.109 cells/tick each tick covers ~34 cells in 25 ticks
+    assert depth_after("hydrogen", 25) >= through_air - 3  # the gas it swaps with does not slow it
+    assert depth_after("oil", 25) < through_air / 2  # pushing into a liquid takes its momentum
+
+
 def test_sideways_gravity_slides_a_pile_sideways() -> None:
     world = World(60, 30, gravity=(9.8, 0.0), seed=6)
     world.fill_rect(10, 10, 20, 20, "sand")

@@ -35,7 +35,7 @@ def heat(
 ) -> npt.NDArray[np.float32]:
     """One tick of heat over the whole grid (every chunk awake), by whole-array float32 arithmetic."""
     t = temperature.astype(np.float32)
-    k = TABLES.conductance.astype(np.float32)
+    k = TABLES.conductance
     h, w = t.shape
     # Heat crossing each vertical edge from the right cell to the left one, 0 at the borders; likewise upward.
     across = np.zeros((h, w + 1), np.float32)
@@ -221,10 +221,10 @@ def _fall(grid: _Grid, x: int, y: int, element: Element, g: int, bits: int, ax: 
         if not grid.may_enter(element, j):
             ux, uy = vx[j], vy[j]
             break
-        into_fluid = grid.element(j).name != "empty"
+        into_liquid = grid.element(j).phase == PHASE_LIQUID
         grid.move(cur, j)
         cur, cx, cy = j, nx, ny
-        if into_fluid:
+        if into_liquid:  # a liquid takes the rest of the tick and the momentum; a gas is passed through
             ux = uy = 0.0
             break
     vx[cur], vy[cur] = _f32(ux), _f32(uy)

@@ -74,7 +74,6 @@ class Stepper:
             cells[5],
             awake,
             self._changed,
-            TABLES.heat_k,
             TABLES.heat_el,
             s.width,
             s.height,

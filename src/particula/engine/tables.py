@@ -38,8 +38,10 @@ NO_ELEMENT = -1  # "none" in the integer table and "leave the cell as it is" in 
 # Heat flowing across one cell edge per tick is at most this fraction of the difference: with four edges the
 # explicit update stays a convex combination, so it never overshoots or oscillates.
 MAX_EDGE_CONDUCTANCE = 0.24
+# An edge's conductance is EDGE_SCALE * ka * kb / (ka + kb): MAX_EDGE_CONDUCTANCE times the harmonic mean.
+EDGE_SCALE = 2.0 * MAX_EDGE_CONDUCTANCE
 # Rows of the per-element heat table.
-H_AIR, H_RATE, H_EMIT, H_BURN = range(4)
+H_AIR, H_RATE, H_EMIT, H_BURN, H_K = range(5)
 # Fraction of the gap to the ambient temperature that open space closes each tick.
 AIR_RELAX = 0.02
 FIRE = "fire"
@@ -54,6 +56,7 @@ K_MLO = 32  # moves like the element in its ctype (a burning fuel)
 K_TIMED = 64  # its cells may count down a lifetime (a new one starts one, or it remembers a burning fuel)
 K_SPECIAL = K_REACTIVE | K_TOOL | K_MLO | K_TIMED  # anything beyond "cross a threshold, then move by phase"
 ENTER_ORIGIN = 2  # flag in Motion.enter: the cell moves as its ctype element, when it has one
+ENTER_SLOWS = 4  # flag in Motion.enter: the cell holds a liquid, which stops a particle pushing into it this tick
 
 IntTable = npt.NDArray[np.int32]
 FloatTable = npt.NDArray[np.float64]
@@ -68,9 +71,8 @@ class Tables:
     reaction_of: npt.NDArray[np.int16]  # (N, N): reaction row for (cell, neighbour), -1 = none
     reaction_prob: FloatTable  # (R,)
     reaction_result: npt.NDArray[np.int16]  # (R, 2): new element of cell and neighbour, -1 = unchanged
-    conductance: FloatTable  # (N, N): heat fraction per tick across an edge between two elements
-    heat_k: npt.NDArray[np.float32]  # (N * N,): `conductance` in float32, flat, for the heat kernel
-    heat_el: npt.NDArray[np.float32]  # (4, N): air relaxation, source rate, source target, burn temperature
+    conductance: npt.NDArray[np.float32]  # (N, N): heat fraction per tick across an edge between two elements
+    heat_el: npt.NDArray[np.float32]  # (5, N): air relaxation, source rate, source target, burn temperature, k
     motion: Motion  # the particle pass's packed tables
 
 
@@ -84,7 +86,8 @@ class Motion:
     spread: npt.NDArray[np.int64]  # (N,): how far a liquid's surface particle walks toward a drop
     drift: npt.NDArray[np.int64]  # (N,): a gas drifts when 24 random bits are below this (chance * 2**24)
     # (N * N,): bit 0 set where a particle moving as a may enter a cell of element b; bit 1 (ENTER_ORIGIN) where
-    # b moves as the element in its ctype (a burning fuel), so the answer is the entry of that element instead.
+    # b moves as the element in its ctype (a burning fuel), so the answer is the entry of that element instead;
+    # bit 2 (ENTER_SLOWS) where b is a liquid: pushing into it takes the rest of the tick (a gas does not).
     enter: npt.NDArray[np.uint8]
 
     def arrays(self) -> tuple[npt.NDArray[np.generic], ...]:
@@ -157,13 +160,19 @@ def _reactions(ids: dict[str, int]) -> tuple[npt.NDArray[np.int16], FloatTable, 
     return reaction_of, prob, result
 
 
-def _conductance() -> FloatTable:
-    k = np.array([e.conductivity for e in ELEMENTS], np.float64)
-    total = k[:, None] + k[None, :]
-    # Harmonic mean: heat crossing two materials in series is limited by the worse conductor.
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mean = np.where(total > 0, 2.0 * k[:, None] * k[None, :] / total, 0.0)
-    return MAX_EDGE_CONDUCTANCE * mean
+def edge_conductance(ka: npt.NDArray[np.float32], kb: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """Heat fraction per tick across edges between cells of conductivities ka and kb, in float32.
+
+    MAX_EDGE_CONDUCTANCE times the harmonic mean: heat crossing two materials in series is limited by the worse
+    conductor. The heat kernel makes the same float32 operations in the same order (kernels.heat.edge).
+    """
+    scale, tiny = np.float32(EDGE_SCALE), np.float32(1e-30)
+    result: npt.NDArray[np.float32] = scale * (ka * kb) / np.maximum(ka + kb, tiny)
+    return result
+
+
+def _conductivities() -> npt.NDArray[np.float32]:
+    return np.array([e.conductivity for e in ELEMENTS], np.float32)
 
 
 def _heat_el(floats: FloatTable) -> npt.NDArray[np.float32]:
@@ -172,8 +181,9 @@ def _heat_el(floats: FloatTable) -> npt.NDArray[np.float32]:
     rate = floats[:, F_EMIT_RATE]
     # Elements that are no heat source pull toward 0 at rate 0: no change, and no NaN or infinity involved.
     emit = np.where(rate > 0, floats[:, F_EMIT_T], 0.0)
-    table = np.zeros((4, len(floats)), np.float32)
+    table = np.zeros((5, len(floats)), np.float32)
     table[H_AIR], table[H_RATE], table[H_EMIT], table[H_BURN] = air, rate, emit, floats[:, F_BURN_T]
+    table[H_K] = _conductivities()
     return table
 
 
@@ -190,6 +200,7 @@ def _motion(ints: IntTable, floats: FloatTable) -> Motion:
     enter = (phase[:, None] != PHASE_GAS) & fluid[None, :] & (density[None, :] < density[:, None])
     enter[:, 0] = True
     packed = enter.astype(np.uint8) | np.where(ints[:, I_MOVES_LIKE_ORIGIN] == 1, ENTER_ORIGIN, 0)[None, :]
+    packed |= np.where(phase == PHASE_LIQUID, ENTER_SLOWS, 0)[None, :]
     return Motion(
         kind=kind.astype(np.uint8),
         high_t=floats[:, F_HIGH_T].astype(np.float32),
@@ -207,10 +218,10 @@ def build() -> Tables:
     reactive = [bool(row.any()) for row in reaction_of >= 0]
     ints = np.array([_int_row(e, ids, reactive[i]) for i, e in enumerate(ELEMENTS)], np.int32)
     floats = np.array([_float_row(e) for e in ELEMENTS], np.float64)
-    conductance = _conductance()
-    heat_k = conductance.astype(np.float32).reshape(-1)
+    k = _conductivities()
+    conductance = edge_conductance(k[:, None], k[None, :])
     motion = _motion(ints, floats)
-    return Tables(ints, floats, reaction_of, prob, result, conductance, heat_k, _heat_el(floats), motion)
+    return Tables(ints, floats, reaction_of, prob, result, conductance, _heat_el(floats), motion)
 
 
 TABLES = build()

@@ -10,9 +10,13 @@ world's border):
     total = T + flux
     total += rate * (target - total)                (heat sources; rate = 0 for everything else)
 
-Each edge is computed once and shared by its two cells. The pass walks the rows of awake chunks; within a row,
-each run of consecutive awake chunks is done by a few branch-free loops over contiguous scratch rows that the
-compiler vectorises. `reference.heat` is the same formula on whole arrays.
+An edge's `k` is the harmonic mean of its two cells' conductivities (tables.edge_conductance), computed from
+per-cell rows rather than looked up per pair of elements. Each edge is computed once and shared by its two cells.
+
+Speed: the pass walks the rows of awake chunks. The only table lookups (an element's conductivity, a heat
+source's rate and target) are made once per cell into contiguous scratch rows; everything else is branch-free
+arithmetic over those rows, which the compiler turns into vector instructions. `reference.heat` is the same
+formula on whole arrays.
 """
 
 from __future__ import annotations
@@ -22,19 +26,22 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from particula.engine.jit import kernel
-from particula.engine.tables import AIR_RELAX, H_AIR, H_BURN, H_EMIT, H_RATE
+from particula.engine.jit import inline, kernel
+from particula.engine.tables import AIR_RELAX, EDGE_SCALE, H_BURN, H_EMIT, H_K, H_RATE
 
 __all__ = ["AIR_RELAX", "heat_pass", "heat_scratch"]
 # A change of at most this (degrees per tick) does not keep a chunk awake.
 HEAT_EPSILON = np.float32(0.005)
 # Scratch rows: old temperatures (two, alternating by row parity), H edges, V edges below (two, alternating), V
-# edges above when they cannot be reused.
-_OLD, _H, _DOWN, _UP = 0, 2, 3, 5
-SCRATCH_ROWS = 6
+# edges above when they cannot be reused, conductivities of three consecutive rows (by row modulo 3), and the
+# heat source rate and target of the row being updated.
+_OLD, _H, _DOWN, _UP, _K, _RATE, _TARGET = 0, 2, 3, 5, 6, 9, 10
+SCRATCH_ROWS = 11
+_AIR = np.float32(AIR_RELAX)
+_SCALE = np.float32(EDGE_SCALE)
+_TINY = np.float32(1e-30)
 
-
-U = np.uint64  # an index cast: see heat_run
+U = np.uint64  # an index cast: a signed index makes Numba add a negative-index wraparound to every access
 
 
 def heat_scratch(width: int) -> npt.NDArray[np.float32]:
@@ -42,14 +49,18 @@ def heat_scratch(width: int) -> npt.NDArray[np.float32]:
     return np.zeros((SCRATCH_ROWS, width + 1), np.float32)
 
 
+@inline
+def edge(ka: Any, kb: Any) -> Any:
+    """Heat fraction per tick across an edge between conductivities ka and kb (tables.edge_conductance)."""
+    return _SCALE * (ka * kb) / max(ka + kb, _TINY)
+
+
 @kernel
 def heat_run(
     el: Any,
     temp: Any,
     ctype: Any,
-    cond: Any,
     heat_el: Any,
-    n: int,
     y: int,
     xa: int,
     xb: int,
@@ -59,20 +70,21 @@ def heat_run(
     rows: Any,
     up_known: bool,
 ) -> None:
-    """New temperatures of cells xa <= x < xb of row y (old values of rows y and y-1 already in `rows`)."""
+    """New temperatures of cells xa <= x < xb of row y (old temperatures of rows y and y-1 and the conductivities
+    of rows y-1, y and y+1 already in `rows`)."""
     base = y * width
     old = rows[_OLD + (y & 1)]
     above = rows[_OLD + ((y + 1) & 1)]
     h = rows[_H]
     down = rows[_DOWN + (y & 1)]
     up = rows[_DOWN + ((y + 1) & 1)] if up_known else rows[_UP]
+    k_up, k_here, k_down = rows[_K + (y + 2) % 3], rows[_K + y % 3], rows[_K + (y + 1) % 3]
+    rate_row, target_row = rows[_RATE], rows[_TARGET]
     zero = np.float32(0.0)
-    # Indices are cast to unsigned: a signed index makes Numba add a negative-index wraparound to every access.
     # Edges between x-1 and x, for xa <= x <= xb; the world's left and right borders carry nothing.
     first, last = max(xa, 1), min(xb, width - 1)
     for x in range(first, last + 1):
-        left = np.int64(el[U(base + x - 1)]) * n
-        h[U(x)] = cond[U(left + el[U(base + x)])] * (old[U(x)] - old[U(x - 1)])
+        h[U(x)] = edge(k_here[U(x - 1)], k_here[U(x)]) * (old[U(x)] - old[U(x - 1)])
     if xa == 0:
         h[0] = zero
     if xb == width:
@@ -80,32 +92,44 @@ def heat_run(
     if y + 1 < height:
         below = base + width
         for x in range(xa, xb):
-            here = np.int64(el[U(base + x)]) * n
-            down[U(x)] = cond[U(here + el[U(below + x)])] * (temp[U(below + x)] - old[U(x)])
+            down[U(x)] = edge(k_here[U(x)], k_down[U(x)]) * (temp[U(below + x)] - old[U(x)])
     else:
         for x in range(xa, xb):
             down[U(x)] = zero
     if not up_known:
         if y > 0:
-            top = base - width
             for x in range(xa, xb):
-                here = np.int64(el[U(top + x)]) * n
-                up[U(x)] = cond[U(here + el[U(base + x)])] * (old[U(x)] - above[U(x)])
+                up[U(x)] = edge(k_up[U(x)], k_here[U(x)]) * (old[U(x)] - above[U(x)])
         else:
             for x in range(xa, xb):
                 up[U(x)] = zero
-    air, rate, emit, burn = heat_el[H_AIR], heat_el[H_RATE], heat_el[H_EMIT], heat_el[H_BURN]
+    # Heat sources: the one loop with lookups by element.
+    rate, emit, burn = heat_el[H_RATE], heat_el[H_EMIT], heat_el[H_BURN]
     for x in range(xa, xb):
         i = U(base + x)
         e = el[i]
         c = ctype[i]
+        fuel = burn[c]
+        rate_row[U(x)] = rate[e]
+        target_row[U(x)] = fuel if c != 0 and fuel == fuel else emit[e]
+    for x in range(xa, xb):
+        i = U(base + x)
         t = old[U(x)]
         flux = (h[U(x + 1)] - h[U(x)]) + (down[U(x)] - up[U(x)])
-        flux = flux + air[e] * (ambient - t)
+        air = _AIR if el[i] == 0 else zero
+        flux = flux + air * (ambient - t)
         total = t + flux
-        fuel = burn[c]
-        target = fuel if c != 0 and fuel == fuel else emit[e]
-        temp[i] = total + rate[e] * (target - total)
+        temp[i] = total + rate_row[U(x)] * (target_row[U(x)] - total)
+
+
+@kernel
+def conductivity_row(el: Any, heat_el: Any, y: int, width: int, rows: Any) -> None:
+    """The conductivity of every cell of row y, into its scratch row."""
+    k = heat_el[H_K]
+    out = rows[_K + y % 3]
+    base = y * width
+    for x in range(width):
+        out[U(x)] = k[el[U(base + x)]]
 
 
 @kernel
@@ -115,7 +139,6 @@ def heat_pass(
     ctype: Any,
     awake: Any,
     changed: Any,
-    cond: Any,
     heat_el: Any,
     width: int,
     height: int,
@@ -124,9 +147,10 @@ def heat_pass(
 ) -> None:
     """Advance every awake chunk's temperatures by one tick, marking chunks whose temperatures moved."""
     cw = (width + 15) >> 4
-    n = heat_el.shape[1]
     amb = np.float32(ambient)
     above_saved = False  # whether rows holds the old temperatures of the row above
+    # Conductivity rows computed so far: k_low..k_high, of which the last three are still in `rows`.
+    k_low, k_high = 0, -1
     for y in range(height):
         base_chunk = (y >> 4) * cw
         row_awake = False
@@ -145,6 +169,12 @@ def heat_pass(
             above = rows[_OLD + ((y + 1) & 1)]
             for x in range(width):
                 above[U(x)] = temp[U(base - width + x)]
+        lo, hi = max(y - 1, 0), min(y + 1, height - 1)
+        if not (k_low <= lo <= k_high + 1 and lo >= k_high - 2):
+            k_low, k_high = lo, lo - 1
+        for r in range(k_high + 1, hi + 1):
+            conductivity_row(el, heat_el, r, width, rows)
+        k_high = max(k_high, hi)
         # Within a chunk row every row has the same awake runs, so the edges below the row above are reusable.
         up_known = above_saved and (y & 15) != 0
         cx = 0
@@ -156,7 +186,7 @@ def heat_pass(
             while cx < cw and awake[base_chunk + cx] != 0:
                 cx += 1
             xa, xb = start << 4, min(cx << 4, width)
-            heat_run(el, temp, ctype, cond, heat_el, n, y, xa, xb, width, height, amb, rows, up_known)
+            heat_run(el, temp, ctype, heat_el, y, xa, xb, width, height, amb, rows, up_known)
             for chunk in range(start, cx):
                 if changed[base_chunk + chunk] != 0:
                     continue

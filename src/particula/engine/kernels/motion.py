@@ -22,7 +22,7 @@ import numpy as np
 from particula.engine.jit import inline, kernel
 from particula.engine.kernels.cells import DX, DY, Cells, Tabs, become, mark, swap
 from particula.engine.rng import P_MOVE, draw
-from particula.engine.tables import ENTER_ORIGIN
+from particula.engine.tables import ENTER_ORIGIN, ENTER_SLOWS
 
 U = np.uint64  # an index cast: a signed index makes Numba add a negative-index wraparound to every access
 MAX_SPEED = 8.0  # cells per tick: keeps the cost of one particle's move bounded
@@ -44,8 +44,9 @@ def uniform24(h: np.uint64) -> Any:
 
 
 @inline
-def can_enter(a: int, j: int, n: int, cells: Cells, mt: Any) -> Any:
-    """Whether a particle moving as element a may move into cell j (empty, or a lighter fluid to swap with).
+def entry(a: int, j: int, n: int, cells: Cells, mt: Any) -> Any:
+    """The `enter` bits (tables.Motion) of a particle moving as element a and cell j: bit 0 = it may move in
+    (empty, or a lighter fluid to swap with), ENTER_SLOWS = j holds a liquid.
 
     One lookup, empty cells included, so there is no branch on whether j is empty (a random mix mispredicts it);
     only a burning fuel (ENTER_ORIGIN) needs a second look, at the fuel it moves as.
@@ -56,7 +57,13 @@ def can_enter(a: int, j: int, n: int, cells: Cells, mt: Any) -> Any:
         c = np.int64(cells[5][U(j)])
         if c != 0:
             v = enter[U(a * n + c)]
-    return v & 1
+    return v
+
+
+@inline
+def can_enter(a: int, j: int, n: int, cells: Cells, mt: Any) -> Any:
+    """Whether a particle moving as element a may move into cell j (empty, or a lighter fluid to swap with)."""
+    return entry(a, j, n, cells, mt) & 1
 
 
 @inline
@@ -196,8 +203,9 @@ def travel(
             # One branch per step, on whether the particle goes on: the step itself is made with selects (a
             # blocked particle swaps with itself, which changes nothing; stamping its own cell is harmless, as
             # the pass never comes back to it).
-            free = can_enter(a, j, n, cells, mt) != 0
-            into_fluid = cells[0][U(j)] != 0
+            bits = entry(a, j, n, cells, mt)
+            free = (bits & 1) != 0
+            into_liquid = (bits & ENTER_SLOWS) != 0
             bx, by = float(vx[U(j)]), float(vy[U(j)])
             to = j if free else cur
             swap(cur, to, cells)
@@ -209,9 +217,10 @@ def travel(
             cur = to
             cx = nx if free else cx
             cy = ny if free else cy
-            if (not free) | into_fluid:
+            if (not free) | into_liquid:
                 # Blocked, it takes the blocker's velocity (inelastic: a falling block of particles falls as
-                # one); pushing through a liquid or gas takes the rest of the tick and the momentum.
+                # one); pushing into a liquid takes the rest of the tick and the momentum. Gases do not hold a
+                # faller back: it swaps with them and goes on, as through empty space.
                 ux = 0.0 if free else bx
                 uy = 0.0 if free else by
                 break
