@@ -9,10 +9,12 @@ from particula.engine.kernels.heat import heat_pass, heat_scratch
 from particula.engine.tables import TABLES
 
 
-def _run_heat_kernel(element: np.ndarray, temperature: np.ndarray, ctype: np.ndarray, ambient: float) -> np.ndarray:
+def _run_heat_kernel(
+    element: np.ndarray, temperature: np.ndarray, ctype: np.ndarray, ambient: float, awake: np.ndarray | None = None
+) -> np.ndarray:
     height, width = element.shape
     chunks = ((height + 15) // 16) * ((width + 15) // 16)
-    awake = np.ones(chunks, np.uint8)
+    awake = np.ones(chunks, np.uint8) if awake is None else awake.reshape(-1)
     changed = np.zeros(chunks, np.uint8)
     temp = temperature.copy().reshape(-1)
     rows = heat_scratch(width)
@@ -42,6 +44,25 @@ def test_heat_kernel_matches_the_reference() -> None:
         expected = reference.heat(element, temperature, ctype, 20.0)
         # Within one float32 rounding: the compiled code may round a sum once differently from NumPy.
         np.testing.assert_allclose(_run_heat_kernel(element, temperature, ctype, 20.0), expected, rtol=1e-6, atol=1e-5)
+
+
+def test_only_awake_chunks_change_and_they_match_the_reference() -> None:
+    # Awake chunk rows separated by sleeping ones, and runs of awake chunks within a row: the kernel's rows of
+    # conductivities and old temperatures must be right after every gap.
+    rng = np.random.default_rng(7)
+    shape = (100, 70)
+    element = rng.integers(0, len(elements.names()), shape).astype(np.uint8)
+    element[rng.random(shape) < 0.3] = 0
+    ctype = rng.integers(0, len(elements.names()), shape).astype(np.uint8)
+    temperature = rng.uniform(-50, 1500, shape).astype(np.float32)
+    awake = (rng.random((7, 5)) < 0.5).astype(np.uint8)
+    awake[2] = 0
+    awake[3] = 1
+    cells_awake = np.kron(awake, np.ones((16, 16), np.uint8))[: shape[0], : shape[1]].astype(bool)
+    expected = np.where(cells_awake, reference.heat(element, temperature, ctype, 20.0), temperature)
+    result = _run_heat_kernel(element, temperature, ctype, 20.0, awake)
+    np.testing.assert_allclose(result, expected, rtol=1e-6, atol=1e-5)
+    assert (result[~cells_awake] == temperature[~cells_awake]).all()
 
 
 def test_heat_flows_through_metal_but_not_through_insulator() -> None:

@@ -103,15 +103,15 @@ def heat_run(
         else:
             for x in range(xa, xb):
                 up[U(x)] = zero
-    # Heat sources: the one loop with lookups by element.
+    # Heat sources: the one loop with lookups by element. A burning fuel's fire pulls toward the fuel's burn
+    # temperature (NaN for elements without one, and for the empty ctype 0). `&`, not `and`: no branch.
     rate, emit, burn = heat_el[H_RATE], heat_el[H_EMIT], heat_el[H_BURN]
     for x in range(xa, xb):
         i = U(base + x)
         e = el[i]
-        c = ctype[i]
-        fuel = burn[c]
+        fuel = burn[ctype[i]]
         rate_row[U(x)] = rate[e]
-        target_row[U(x)] = fuel if c != 0 and fuel == fuel else emit[e]
+        target_row[U(x)] = fuel if (fuel == fuel) & (ctype[i] != 0) else emit[e]
     for x in range(xa, xb):
         i = U(base + x)
         t = old[U(x)]
@@ -149,7 +149,8 @@ def heat_pass(
     cw = (width + 15) >> 4
     amb = np.float32(ambient)
     above_saved = False  # whether rows holds the old temperatures of the row above
-    # Conductivity rows computed so far: k_low..k_high, of which the last three are still in `rows`.
+    # Conductivity rows computed in this pass: k_low..k_high, of which the last three are still in `rows`. Rows are
+    # visited downward and each needs the one above and below, so only a gap of sleeping rows starts a new run.
     k_low, k_high = 0, -1
     for y in range(height):
         base_chunk = (y >> 4) * cw
@@ -170,7 +171,7 @@ def heat_pass(
             for x in range(width):
                 above[U(x)] = temp[U(base - width + x)]
         lo, hi = max(y - 1, 0), min(y + 1, height - 1)
-        if not (k_low <= lo <= k_high + 1 and lo >= k_high - 2):
+        if not k_low <= lo <= k_high + 1:
             k_low, k_high = lo, lo - 1
         for r in range(k_high + 1, hi + 1):
             conductivity_row(el, heat_el, r, width, rows)
