@@ -2,12 +2,52 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
+import pathlib
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 import numba
 
 _Fn = TypeVar("_Fn", bound=Callable[..., Any])
+_ENGINE = pathlib.Path(__file__).resolve().parent
+
+
+def source_digest(root: pathlib.Path = _ENGINE) -> str:
+    """A digest of every Python file of the engine (names and contents)."""
+    digest = hashlib.blake2b(digest_size=8)
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def cache_dir() -> str:
+    """Where compiled kernels are cached: a directory per engine source digest.
+
+    Numba's own cache is checked against the timestamp of the file a function is defined in, and not against the
+    files whose functions it pasted in (`inline`): an edited motion.py would otherwise leave update_pass's stale
+    machine code in use, silently running old rules, and two servers could disagree on a state hash. Keying the
+    directory by the digest of all engine sources makes any edit start from an empty cache. NUMBA_CACHE_DIR, when
+    set, is the parent instead of the engine's __pycache__ (or ~/.cache/particula when that is not writable).
+    """
+    bases = [os.environ.get("NUMBA_CACHE_DIR") or str(_ENGINE / "__pycache__" / "numba")]
+    bases.append(str(pathlib.Path.home() / ".cache" / "particula" / "numba"))
+    digest = source_digest()
+    for base in bases:
+        path = os.path.join(base, digest)
+        try:
+            os.makedirs(path, exist_ok=True)
+        except OSError:
+            continue
+        if os.access(path, os.W_OK):
+            return path
+    return os.path.join(bases[0], digest)  # Numba falls back to its own locations if it cannot write here
+
+
+# Read by Numba when each kernel below is decorated, so it must be set before any of them is.
+numba.config.CACHE_DIR = cache_dir()  # type: ignore[attr-defined]  # set from the environment at import
 
 # cache=True: a new process loads compiled kernels from disk instead of compiling (cold start).
 # nogil=True: the service may step several worlds in threads.
