@@ -30,20 +30,26 @@ def cache_dir() -> str:
     files whose functions it pasted in (`inline`): an edited motion.py would otherwise leave update_pass's stale
     machine code in use, silently running old rules, and two servers could disagree on a state hash. Keying the
     directory by the digest of all engine sources makes any edit start from an empty cache. NUMBA_CACHE_DIR, when
-    set, is the parent instead of the engine's __pycache__ (or ~/.cache/particula when that is not writable).
+    set, is the parent instead of the engine's __pycache__ (or ~/.cache/particula when that is not writable). The
+    setting is Numba's, so it applies to any other Numba code in the process too.
     """
-    bases = [os.environ.get("NUMBA_CACHE_DIR") or str(_ENGINE / "__pycache__" / "numba")]
-    bases.append(str(pathlib.Path.home() / ".cache" / "particula" / "numba"))
     digest = source_digest()
-    for base in bases:
-        path = os.path.join(base, digest)
-        try:
-            os.makedirs(path, exist_ok=True)
-        except OSError:
-            continue
-        if os.access(path, os.W_OK):
-            return path
-    return os.path.join(bases[0], digest)  # Numba falls back to its own locations if it cannot write here
+    first = os.path.join(os.environ.get("NUMBA_CACHE_DIR") or str(_ENGINE / "__pycache__" / "numba"), digest)
+    if _writable(first):
+        return first
+    try:  # a container user may have no home directory at all
+        home = os.path.join(pathlib.Path.home(), ".cache", "particula", "numba", digest)
+    except RuntimeError:
+        return first
+    return home if _writable(home) else first  # Numba falls back to its own locations if it cannot write here
+
+
+def _writable(path: str) -> bool:
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError:
+        return False
+    return os.access(path, os.W_OK)
 
 
 # Read by Numba when each kernel below is decorated, so it must be set before any of them is.
