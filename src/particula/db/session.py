@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 log = logging.getLogger(__name__)
+_Row = TypeVar("_Row")
 
 
 def async_database_url(url: str) -> str:
@@ -69,3 +71,14 @@ def violated_constraint(error: IntegrityError) -> str:
     """The name of the constraint or unique index an IntegrityError broke ("" if the driver did not say)."""
     cause = error.orig.__cause__ if error.orig is not None else None
     return str(getattr(cause, "constraint_name", None) or getattr(error.orig, "constraint_name", None) or "")
+
+
+async def insert_row(session: AsyncSession, row: _Row) -> _Row:
+    """Insert `row` now and load what the database filled in (defaults, triggers).
+
+    The flush surfaces unique violations (IntegrityError) to the caller, inside the request's transaction.
+    """
+    session.add(row)
+    await session.flush()
+    await session.refresh(row)
+    return row

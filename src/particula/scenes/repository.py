@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from particula.db.models import Like, Scene, User, uuid_array
+from particula.db.session import insert_row
 from particula.scenes.schemas import GallerySort
 
 # The full-text document of a scene; migration 0003 indexes exactly this expression.
@@ -41,11 +42,7 @@ class SceneRow:
 
 
 async def insert_scene(session: AsyncSession, **fields: Any) -> Scene:
-    scene = Scene(**fields)
-    session.add(scene)
-    await session.flush()
-    await session.refresh(scene)
-    return scene
+    return await insert_row(session, Scene(**fields))
 
 
 async def reserve_scene_slot(session: AsyncSession, user_id: uuid.UUID, limit: int | None) -> bool:

@@ -9,6 +9,7 @@ from sqlalchemy import any_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from particula.db.models import User, uuid_array
+from particula.db.session import insert_row
 
 
 async def get(session: AsyncSession, user_id: uuid.UUID) -> User | None:
@@ -42,12 +43,8 @@ async def username_taken(session: AsyncSession, username: str) -> bool:
 
 
 async def create(session: AsyncSession, **fields: Any) -> User:
-    """Insert a user; the flush surfaces unique violations (IntegrityError) to the caller."""
-    user = User(**fields)
-    session.add(user)
-    await session.flush()
-    await session.refresh(user)
-    return user
+    """Insert a user; unique violations (IntegrityError) reach the caller."""
+    return await insert_row(session, User(**fields))
 
 
 async def change(session: AsyncSession, user_id: uuid.UUID, **fields: Any) -> None:
