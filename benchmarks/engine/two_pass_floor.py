@@ -41,10 +41,8 @@ import numpy as np
 
 from particula.commands.bench import scene_c
 from particula.engine.kernels.cells import swap
-from particula.engine.kernels.update import update_pass
-from particula.engine.rng import tick_key
 from particula.engine.state import CELL_PLANES
-from particula.engine.stepper import _MOTION, _TABS, ACCEL_PER_MPS2, _flat, gravity_direction, scan_forward
+from particula.engine.stepper import ACCEL_PER_MPS2
 from particula.engine.tables import TABLES
 
 # The engine's flags (src/particula/engine/jit.py) without the disk cache; never parallel.
@@ -308,7 +306,7 @@ def vector_code(fn: Any) -> str:
 def main() -> None:
     world = scene_c(800, 600)
     world.step(30)
-    state, stepper, s = world.state, world._stepper, world.state.settings
+    state, stepper = world.state, world._stepper
     snap = {name: state.planes[name].copy() for name in NAMES}
     height, width = snap["element"].shape
     ch, cw = state.chunk_awake.shape
@@ -354,21 +352,16 @@ def main() -> None:
     tick()
     same = all(np.array_equal(a, b, equal_nan=True) for a, b in zip(first, (*planes, stamp, changed), strict=True))
 
-    # The real engine's particle pass on the same snapshot, called as Stepper.step calls it, every chunk awake.
-    ax, ay = s.gravity_x * ACCEL_PER_MPS2, s.gravity_y * ACCEL_PER_MPS2
-    ekey = np.uint64(tick_key(np.uint64(state.seed), np.uint64(state.tick)))
-    params = (s.width, s.height, cw, ekey, sv, ax, ay, gravity_direction(ax, ay), bool(s.walls))
-    cells, awake = tuple(_flat(state.planes[name]) for name in NAMES), _flat(state.chunk_awake)
-    xf, yf = scan_forward(ax, state.tick), scan_forward(ay, state.tick)
+    # The real engine's particle pass on the same snapshot, every chunk awake.
+    awake = np.ones(ch * cw, np.uint8)
 
     def engine_reset() -> None:
         for name in NAMES:
             np.copyto(state.planes[name], snap[name])
-        state.chunk_awake[...] = 1
-        stepper._stamp[:] = stepper._changed[:] = 0
+        stepper._stamp[:] = stepper.changed[:] = 0
 
     def engine_run() -> None:
-        update_pass(params, cells, _TABS, _MOTION, awake, stepper._changed, stepper._stamp, xf, yf, stepper._todo)
+        stepper.particle_pass(awake)
 
     engine_ms = best_median_ms(engine_run, engine_reset)
 

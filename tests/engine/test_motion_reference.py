@@ -6,30 +6,18 @@ import numpy as np
 import pytest
 
 from particula.engine import World, elements, reference
-from particula.engine.kernels.update import update_pass
-from particula.engine.rng import tick_key
 from particula.engine.state import CELL_PLANES
-from particula.engine.stepper import ACCEL_PER_MPS2, gravity_direction, scan_forward
-from particula.engine.tables import TABLES
+from particula.engine.stepper import ACCEL_PER_MPS2, Stepper
 
 
 def _kernel_tick(world: World) -> set[tuple[int, int]]:
     """One particle pass of the compiled kernel with every chunk awake; returns the chunks it marked."""
-    state, s = world.state, world.settings
-    ax, ay = s.gravity_x * ACCEL_PER_MPS2, s.gravity_y * ACCEL_PER_MPS2
+    state = world.state
     ch, cw = state.chunk_awake.shape
-    key = np.uint64(tick_key(np.uint64(state.seed), np.uint64(state.tick)))
-    params = (s.width, s.height, cw, key, np.uint32(state.tick + 1), ax, ay, gravity_direction(ax, ay), s.walls)
-    cells = tuple(state.planes[name].reshape(-1) for name, _ in CELL_PLANES)
-    tabs = (TABLES.ints, TABLES.floats, TABLES.reaction_of, TABLES.reaction_prob, TABLES.reaction_result)
-    awake = np.ones(ch * cw, np.uint8)
-    changed = np.zeros(ch * cw, np.uint8)
-    stamp = np.zeros(s.width * s.height, np.uint32)
-    x_forward, y_forward = scan_forward(ax, state.tick), scan_forward(ay, state.tick)
-    todo = np.zeros(16, np.int64)
-    update_pass(params, cells, tabs, TABLES.motion.arrays(), awake, changed, stamp, x_forward, y_forward, todo)
+    stepper = Stepper(state)
+    stepper.particle_pass(np.ones(ch * cw, np.uint8))
     state.tick += 1
-    return {(int(cy), int(cx)) for cy, cx in zip(*np.nonzero(changed.reshape(ch, cw)), strict=True)}
+    return {(int(cy), int(cx)) for cy, cx in zip(*np.nonzero(stepper.changed.reshape(ch, cw)), strict=True)}
 
 
 def _random_world(width: int, height: int, mix: dict[str, float], seed: int, **kwargs: object) -> World:

@@ -15,7 +15,7 @@ def render_scene_file(scene: Path, out: Path) -> None:
     """Decode `scene` and write its thumbnail to `out`; SceneFileError or OSError say what went wrong."""
     data = _read_limited(scene, scenefile.DEFAULT_MAX_BYTES)
     try:
-        state = scenefile.decode(data, element_count=len(elements.names()))
+        state = scenefile.decode(data, element_count=elements.count())
     except SceneFileError as error:
         raise SceneFileError(f"{scene}: {error}") from None
     _write_atomically(out, render.thumbnail(state))

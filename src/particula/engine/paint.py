@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from particula.engine.rng import P_LIFE, P_SHADE
+from particula.engine.rng import GOLDEN, MIX1, MIX2, P_LIFE, P_SHADE
 from particula.engine.state import CHUNK, WorldState
 from particula.engine.tables import F_SPAWN_T, I_LIFE, I_LIFE_VAR, TABLES
 
@@ -15,9 +15,9 @@ _PAINT_SALT = 0x5041494E54  # painting draws from its own stream, apart from the
 
 def _mix(z: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
     # SplitMix64's finaliser on arrays (array integer arithmetic wraps silently, as the kernels' does).
-    z = z + np.uint64(0x9E3779B97F4A7C15)
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    z = z + GOLDEN
+    z = (z ^ (z >> np.uint64(30))) * MIX1
+    z = (z ^ (z >> np.uint64(27))) * MIX2
     return z ^ (z >> np.uint64(31))
 
 

@@ -11,6 +11,7 @@ from particula.engine.element_data import ELEMENTS
 from particula.engine.element_types import PHASE_GAS, PHASE_LIQUID, PHASE_SOLID, Element
 from particula.engine.reaction_data import REACTIONS
 from particula.engine.rng import P_MOVE
+from particula.engine.state import CELL_PLANES
 from particula.engine.tables import AIR_RELAX, F_BURN_T, F_EMIT_RATE, F_EMIT_T, TABLES
 
 _MASK = (1 << 64) - 1
@@ -71,7 +72,7 @@ def settle(changed: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
 _DX = (1, 1, 0, -1, -1, -1, 0, 1)
 _DY = (0, 1, 1, 1, 0, -1, -1, -1)
 _GAS_TURN = (4, 4, 4, 3, 5, 2, 6, 4)
-_PLANES = ("element", "temperature", "velocity_x", "velocity_y", "life", "ctype", "shade")
+_PLANES = tuple(name for name, _ in CELL_PLANES)
 
 
 class _Grid:

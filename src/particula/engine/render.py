@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 
 import numpy as np
@@ -43,17 +44,26 @@ def _default_colours() -> Colours:
 def render(state: WorldState, *, colours: Colours | None = None) -> RGB:
     """The world as an (H, W, 3) uint8 image: row 0 is the top, as on screen."""
     base_rgb, variation, glows = colours if colours is not None else _default_colours()
+    # One lookup table of every (element, shade) colour makes the common, cold case a single gather.
+    table = _shaded_table(base_rgb, variation) if colours is not None else _default_table()
     element = np.asarray(state.planes["element"], dtype=np.uint8)
     if int(element.max()) >= len(base_rgb):
         element = np.minimum(element, len(base_rgb) - 1)  # an unknown id draws as the last element
-    # One lookup table of every (element, shade) colour makes the common, cold case a single gather;
     # np.take is several times faster than fancy indexing here.
-    table = _shaded_table(base_rgb, variation)
     index = (element.astype(np.uint16) << 8) | np.asarray(state.planes["shade"], dtype=np.uint8)
     image: RGB = np.take(table, index, axis=0)
     temperature = np.asarray(state.planes["temperature"], dtype=np.float32)
     _add_heat(image, element, temperature, np.asarray(glows, dtype=bool))
     return image
+
+
+@functools.cache
+def _default_table() -> RGB:
+    """The element table's colour lookup table, built once (read-only)."""
+    base_rgb, variation, _ = _default_colours()
+    table = _shaded_table(base_rgb, variation)
+    table.flags.writeable = False
+    return table
 
 
 def _shaded_table(base_rgb: npt.NDArray[np.uint8], variation: npt.NDArray[np.uint8]) -> RGB:

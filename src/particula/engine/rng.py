@@ -6,15 +6,15 @@ import numpy as np
 
 from particula.engine.jit import inline
 
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX2 = np.uint64(0x94D049BB133111EB)
+GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+MIX2 = np.uint64(0x94D049BB133111EB)
 _S30 = np.uint64(30)
 _S27 = np.uint64(27)
 _S31 = np.uint64(31)
 _S8 = np.uint64(8)
 _S40 = np.uint64(40)
-_INV24 = 1.0 / 16777216.0
+INV24 = 1.0 / 16777216.0  # turns 24 random bits into a float in [0, 1)
 
 # Purposes: each random decision of a tick draws from its own stream, so adding one never shifts another.
 P_MOVE = 1  # how a particle moves: which side it tries first, speed rounding, whether and where a gas drifts
@@ -26,9 +26,9 @@ P_SHADE = 9  # colour variation of a new particle
 @inline
 def mix64(z: np.uint64) -> np.uint64:
     """SplitMix64's finaliser: a bijective, well-mixed hash of 64 bits."""
-    z = z + _GOLDEN
-    z = (z ^ (z >> _S30)) * _MIX1
-    z = (z ^ (z >> _S27)) * _MIX2
+    z = z + GOLDEN
+    z = (z ^ (z >> _S30)) * MIX1
+    z = (z ^ (z >> _S27)) * MIX2
     return z ^ (z >> _S31)
 
 
@@ -45,6 +45,12 @@ def draw(key: np.uint64, index: int, purpose: int) -> np.uint64:
 
 
 @inline
+def uniform24(h: np.uint64) -> np.int64:
+    """The top 24 bits of a draw, as an integer in [0, 2**24)."""
+    return np.int64(h >> _S40)
+
+
+@inline
 def uniform(key: np.uint64, index: int, purpose: int) -> float:
     """A float in [0, 1) with 24 bits of resolution, exact in float32 and float64 alike."""
-    return float(draw(key, index, purpose) >> _S40) * _INV24
+    return float(uniform24(draw(key, index, purpose))) * INV24

@@ -43,44 +43,55 @@ def scan_forward(component: float, tick: int) -> bool:
 
 
 class Stepper:
-    """Scratch buffers of one world (not part of its state: they hold nothing that outlives a tick)."""
+    """Runs the compiled passes on one world's state, with their scratch buffers (not part of the state: they hold
+    nothing that outlives a tick). The flat views of the planes are made, and checked, once."""
 
     def __init__(self, state: WorldState) -> None:
         settings = state.settings
+        self._state = state
+        self._cells = tuple(_flat(state.planes[name]) for name, _ in CELL_PLANES)
+        self._awake = _flat(state.chunk_awake)
         self._stamp = np.zeros(settings.width * settings.height, np.uint32)
-        self._changed = np.zeros(state.chunk_awake.size, np.uint8)
+        self.changed = np.zeros(state.chunk_awake.size, np.uint8)  # chunks the passes of this tick marked
         self._rows = heat_scratch(settings.width)
         self._todo = np.zeros(16, np.int64)  # the particle pass's list of one chunk row's particles
 
-    def step(self, state: WorldState) -> None:
-        """Advance `state` by one tick, in place: particles, then heat, then the chunk map for the next tick.
+    def particle_pass(self, awake: npt.NDArray[np.generic]) -> None:
+        """This tick's particle pass over the chunks set in `awake` (flat); what it changes is marked in `changed`."""
+        state, s = self._state, self._state.settings
+        ax, ay = s.gravity_x * ACCEL_PER_MPS2, s.gravity_y * ACCEL_PER_MPS2
+        cw = state.chunk_awake.shape[1]
+        stamp = np.uint32(state.tick % _STAMP_PERIOD + 1)
+        key = np.uint64(tick_key(np.uint64(state.seed), np.uint64(state.tick)))
+        params = (s.width, s.height, cw, key, stamp, ax, ay, gravity_direction(ax, ay), bool(s.walls))
+        x_forward, y_forward = scan_forward(ax, state.tick), scan_forward(ay, state.tick)
+        update_pass(
+            params, self._cells, _TABS, _MOTION, awake, self.changed, self._stamp, x_forward, y_forward, self._todo
+        )
+
+    def step(self) -> None:
+        """Advance the state by one tick, in place: particles, then heat, then the chunk map for the next tick.
 
         Three compiled calls rather than one that makes all three: Numba then inlines the passes into one function
         and LLVM compiles the particle pass ~25% slower; the two extra calls cost microseconds.
         """
-        s = state.settings
-        ax, ay = s.gravity_x * ACCEL_PER_MPS2, s.gravity_y * ACCEL_PER_MPS2
-        ch, cw = state.chunk_awake.shape
-        stamp = np.uint32(state.tick % _STAMP_PERIOD + 1)
-        key = np.uint64(tick_key(np.uint64(state.seed), np.uint64(state.tick)))
-        params = (s.width, s.height, cw, key, stamp, ax, ay, gravity_direction(ax, ay), bool(s.walls))
-        cells = tuple(_flat(state.planes[name]) for name, _ in CELL_PLANES)
-        awake = _flat(state.chunk_awake)
-        x_forward, y_forward = scan_forward(ax, state.tick), scan_forward(ay, state.tick)
-        update_pass(params, cells, _TABS, _MOTION, awake, self._changed, self._stamp, x_forward, y_forward, self._todo)
+        state, s = self._state, self._state.settings
+        cells, awake = self._cells, self._awake
+        self.particle_pass(awake)
         heat_pass(
             cells[0],
             cells[1],
             cells[5],
             awake,
-            self._changed,
+            self.changed,
             TABLES.heat_el,
             s.width,
             s.height,
             float(s.ambient_temp),
             self._rows,
         )
-        settle_chunks(awake, self._changed, cw, ch)
+        ch, cw = state.chunk_awake.shape
+        settle_chunks(awake, self.changed, cw, ch)
         state.tick += 1
 
 

@@ -41,7 +41,7 @@ MAX_EDGE_CONDUCTANCE = 0.24
 # An edge's conductance is EDGE_SCALE * ka * kb / (ka + kb): MAX_EDGE_CONDUCTANCE times the harmonic mean.
 EDGE_SCALE = 2.0 * MAX_EDGE_CONDUCTANCE
 # Rows of the per-element heat table.
-H_AIR, H_RATE, H_EMIT, H_BURN, H_K = range(5)
+H_RATE, H_EMIT, H_BURN, H_K = range(4)
 # Fraction of the gap to the ambient temperature that open space closes each tick.
 AIR_RELAX = 0.02
 FIRE = "fire"
@@ -72,7 +72,7 @@ class Tables:
     reaction_prob: FloatTable  # (R,)
     reaction_result: npt.NDArray[np.int16]  # (R, 2): new element of cell and neighbour, -1 = unchanged
     conductance: npt.NDArray[np.float32]  # (N, N): heat fraction per tick across an edge between two elements
-    heat_el: npt.NDArray[np.float32]  # (5, N): air relaxation, source rate, source target, burn temperature, k
+    heat_el: npt.NDArray[np.float32]  # (4, N): source rate, source target, burn temperature, conductivity
     motion: Motion  # the particle pass's packed tables
 
 
@@ -175,15 +175,12 @@ def _conductivities() -> npt.NDArray[np.float32]:
     return np.array([e.conductivity for e in ELEMENTS], np.float32)
 
 
-def _heat_el(floats: FloatTable) -> npt.NDArray[np.float32]:
-    air = np.zeros(len(floats))
-    air[0] = AIR_RELAX
+def _heat_el(floats: FloatTable, conductivity: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     rate = floats[:, F_EMIT_RATE]
     # Elements that are no heat source pull toward 0 at rate 0: no change, and no NaN or infinity involved.
     emit = np.where(rate > 0, floats[:, F_EMIT_T], 0.0)
-    table = np.zeros((5, len(floats)), np.float32)
-    table[H_AIR], table[H_RATE], table[H_EMIT], table[H_BURN] = air, rate, emit, floats[:, F_BURN_T]
-    table[H_K] = _conductivities()
+    table = np.zeros((4, len(floats)), np.float32)
+    table[H_RATE], table[H_EMIT], table[H_BURN], table[H_K] = rate, emit, floats[:, F_BURN_T], conductivity
     return table
 
 
@@ -221,7 +218,7 @@ def build() -> Tables:
     k = _conductivities()
     conductance = edge_conductance(k[:, None], k[None, :])
     motion = _motion(ints, floats)
-    return Tables(ints, floats, reaction_of, prob, result, conductance, _heat_el(floats), motion)
+    return Tables(ints, floats, reaction_of, prob, result, conductance, _heat_el(floats, k), motion)
 
 
 TABLES = build()

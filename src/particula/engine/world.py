@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -13,9 +12,6 @@ from particula.engine import elements
 from particula.engine.paint import disc_mask, place, rect_mask
 from particula.engine.state import CELL_PLANES, Settings, WorldState
 from particula.engine.stepper import Stepper
-
-if TYPE_CHECKING:
-    from particula.engine import render as _render  # noqa: F401
 
 _MASK64 = (1 << 64) - 1
 
@@ -75,7 +71,7 @@ class World:
     def step(self, n: int = 1) -> None:
         """Advance the world by n ticks."""
         for _ in range(n):
-            self._stepper.step(self.state)
+            self._stepper.step()
 
     # -- reading ------------------------------------------------------------------------------------------
 

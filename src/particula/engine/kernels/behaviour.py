@@ -9,7 +9,7 @@ from typing import Any
 
 from particula.engine.element_types import PHASE_GAS, PHASE_LIQUID
 from particula.engine.jit import inline, kernel
-from particula.engine.kernels.cells import DX, DY, Cells, Tabs, become, blast, mark, moving_phase, residue
+from particula.engine.kernels.cells import DX, DY, Cells, Tabs, become, blast, inside, mark, moving_phase, residue
 from particula.engine.rng import P_REACT, uniform
 from particula.engine.tables import (
     I_BEHAVIOUR,
@@ -71,7 +71,7 @@ def react(i: int, x: int, y: int, p: Any, cells: Cells, tabs: Tabs, changed: Any
     e = int(el[i])
     for k in range(4):
         nx, ny = x + DX[2 * k], y + DY[2 * k]
-        if nx < 0 or ny < 0 or nx >= width or ny >= height:
+        if not inside(nx, ny, width, height):
             continue
         j = ny * width + nx
         r = reaction_of[e, el[j]]
@@ -103,7 +103,7 @@ def run_tool(i: int, x: int, y: int, p: Any, cells: Cells, tabs: Tabs, changed: 
     spawn = int(ints[e, I_EMITS]) if behaviour == SPOUT else int(ctype[i])
     for k in range(4):
         nx, ny = x + DX[2 * k], y + DY[2 * k]
-        if nx < 0 or ny < 0 or nx >= width or ny >= height:
+        if not inside(nx, ny, width, height):
             continue
         j = ny * width + nx
         t = int(el[j])

@@ -36,6 +36,12 @@ DY = np.array([0, 1, 1, 1, 0, -1, -1, -1], np.int64)
 
 
 @inline
+def inside(x: int, y: int, width: int, height: int) -> bool:
+    """Whether (x, y) is a cell of a width x height world."""
+    return 0 <= x < width and 0 <= y < height
+
+
+@inline
 def mark(x: int, y: int, cw: int, changed: Any) -> None:
     """Record that something in the chunk holding (x, y) changed, so it and its neighbours stay awake."""
     changed[np.uint64((y >> 4) * cw + (x >> 4))] = 1
@@ -116,7 +122,7 @@ def blast(x: int, y: int, radius: int, key: np.uint64, p: Any, cells: Cells, tab
         for dx in range(-radius, radius + 1):
             d2 = dx * dx + dy * dy
             nx, ny = x + dx, y + dy
-            if d2 == 0 or d2 > radius * radius or nx < 0 or ny < 0 or nx >= width or ny >= height:
+            if d2 == 0 or d2 > radius * radius or not inside(nx, ny, width, height):
                 continue
             j = ny * width + nx
             e = int(el[j])

@@ -29,7 +29,7 @@ import numpy.typing as npt
 from particula.engine.jit import inline, kernel
 from particula.engine.tables import AIR_RELAX, EDGE_SCALE, H_BURN, H_EMIT, H_K, H_RATE
 
-__all__ = ["AIR_RELAX", "heat_pass", "heat_scratch"]
+__all__ = ["heat_pass", "heat_scratch"]
 # A change of at most this (degrees per tick) does not keep a chunk awake.
 HEAT_EPSILON = np.float32(0.005)
 # Scratch rows: old temperatures (two, alternating by row parity), H edges, V edges below (two, alternating), V

@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 
 from particula.engine.jit import inline, kernel
-from particula.engine.kernels.cells import DX, DY, Cells, Tabs, become, mark, swap
-from particula.engine.rng import P_MOVE, draw
+from particula.engine.kernels.cells import DX, DY, Cells, Tabs, become, inside, mark, swap
+from particula.engine.rng import INV24, P_MOVE, draw, uniform24
 from particula.engine.tables import ENTER_ORIGIN, ENTER_SLOWS
 
 U = np.uint64  # an index cast: a signed index makes Numba add a negative-index wraparound to every access
@@ -31,16 +31,8 @@ MAX_SPEED = 8.0  # cells per tick: keeps the cost of one particle's move bounded
 LEVEL_SEARCH = 16
 # A gas picks one of eight turns from "up" (against gravity): mostly up, sometimes up-sideways or sideways.
 GAS_TURN = np.array([4, 4, 4, 3, 5, 2, 6, 4], np.int64)
-_INV24 = 1.0 / 16777216.0
-_S40 = np.uint64(40)
 _ONE = np.uint64(1)
 _SEVEN = np.uint64(7)
-
-
-@inline
-def uniform24(h: np.uint64) -> Any:
-    """The top 24 bits of a draw, as an integer in [0, 2**24)."""
-    return np.int64(h >> _S40)
 
 
 @inline
@@ -64,11 +56,6 @@ def entry(a: int, j: int, n: int, cells: Cells, mt: Any) -> Any:
 def can_enter(a: int, j: int, n: int, cells: Cells, mt: Any) -> Any:
     """Whether a particle moving as element a may move into cell j (empty, or a lighter fluid to swap with)."""
     return entry(a, j, n, cells, mt) & 1
-
-
-@inline
-def inside(x: int, y: int, width: int, height: int) -> bool:
-    return 0 <= x < width and 0 <= y < height
 
 
 @inline
@@ -184,7 +171,7 @@ def travel(
     speed = max(abs(ux), abs(uy))
     steps = int(speed)
     # Fractions of a cell per tick are kept on average by rounding up with that probability.
-    steps += int(uniform24(draw_move(i, p)) * _INV24 < speed - steps)
+    steps += int(uniform24(draw_move(i, p)) * INV24 < speed - steps)
     cur, cx, cy = i, x, y
     if steps > 0:
         sx, sy = ux / speed, uy / speed

@@ -20,8 +20,8 @@ import numpy as np
 from particula.engine.element_types import PHASE_GAS, PHASE_LIQUID, PHASE_POWDER
 from particula.engine.jit import inline, kernel
 from particula.engine.kernels.behaviour import change_state, react, run_tool
-from particula.engine.kernels.cells import DX, DY, Cells, Tabs, mark
-from particula.engine.kernels.motion import drift, fall, inside
+from particula.engine.kernels.cells import DX, DY, Cells, Tabs, inside, mark
+from particula.engine.kernels.motion import drift, fall
 from particula.engine.tables import K_MLO, K_PHASE, K_REACTIVE, K_SPECIAL, K_TIMED, K_TOOL
 
 U = np.uint64
