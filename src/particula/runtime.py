@@ -54,13 +54,11 @@ class Runtime:
         await self.redis.aclose()
         await self.engine.dispose()
 
-    async def readiness(self) -> dict[str, str]:
-        """Each component's answer: "ok" or why not."""
-        checks = {
-            "database": self._check_database(),
-            "redis": self._check_redis(),
-            "storage": self.store.check(),
-        }
+    async def readiness(self, *, storage: bool = True) -> dict[str, str]:
+        """Each component's answer: "ok" or why not; without `storage`, only the database and Redis."""
+        checks = {"database": self._check_database(), "redis": self._check_redis()}
+        if storage:
+            checks["storage"] = self.store.check()
         names = list(checks)
         results = await asyncio.gather(
             *(asyncio.wait_for(check, READINESS_TIMEOUT) for check in checks.values()), return_exceptions=True

@@ -18,7 +18,7 @@ from uvicorn.supervisors import Multiprocess
 
 from particula.config import Settings
 from particula.db import migrate
-from particula.embedded import EmbeddedPostgres, EmbeddedRedis, data_dir_lock, prepare_data_dir
+from particula.embedded import EmbeddedRedis, data_dir_lock, prepare_data_dir, running_postgres
 
 
 class StartupError(RuntimeError):
@@ -52,7 +52,7 @@ async def _verify_services(settings: Settings, database_url: str, redis_url: str
 
     runtime = open_runtime(settings, database_url=database_url, redis_url=redis_url)
     try:
-        components = await runtime.readiness()
+        components = await runtime.readiness(storage=False)  # the object store is checked below, after ensure_buckets
         for name, variable, url in (
             ("database", "PARTICULA_DATABASE_URL", database_url),
             ("redis", "PARTICULA_REDIS_URL", redis_url),
@@ -87,9 +87,7 @@ def serve(settings: Settings, *, host: str, port: int, workers: int = 1) -> None
         sock = stack.enter_context(bind_socket(host, port))
         database_url = settings.database_url
         if database_url is None:
-            postgres = EmbeddedPostgres(data_dir)
-            database_url = postgres.start()
-            stack.callback(postgres.stop)
+            database_url = stack.enter_context(running_postgres(data_dir))
         redis_url = settings.redis_url
         if redis_url is None:
             redis = EmbeddedRedis(data_dir)
@@ -128,11 +126,10 @@ def _run_app(settings: Settings, sock: socket.socket, *, database_url: str, redi
     bound_host, bound_port = sock.getsockname()[:2]
     shown_host = f"[{bound_host}]" if ":" in bound_host else bound_host
     print(f"Particula is running at http://{shown_host}:{bound_port}  (Ctrl-C to stop)", flush=True)
-    server = uvicorn.Server(config)
     # uvicorn re-raises the stop signal after its graceful shutdown: stopping is what was asked, not an error.
     with contextlib.suppress(KeyboardInterrupt):
         if workers > 1:
             Multiprocess(config, sockets=[sock]).run()
         else:
-            server.run(sockets=[sock])
+            uvicorn.Server(config).run(sockets=[sock])
     print("Particula stopped.", file=sys.stderr, flush=True)

@@ -97,7 +97,7 @@ class Inputs:
         self.tokens.write_text("".join(issue_access_token(SECRET_KEY, user) + "\n" for user in self.likers))
 
 
-def _gallery_paths(url: str, folder: Path, pages: int) -> dict[str, Path]:
+def _gallery_paths(url: str, inputs: Inputs, pages: int) -> dict[str, Path]:
     """Write the request paths of each gallery row: the top page, pages 2.. by cursor, searches."""
     top = "/api/v1/scenes?sort=top&limit=24"
     cursors: list[str] = []
@@ -113,7 +113,7 @@ def _gallery_paths(url: str, folder: Path, pages: int) -> dict[str, Path]:
     }
     written = {}
     for name, paths in rows.items():
-        written[name] = folder / f"gallery-{name}.txt"
+        written[name] = inputs.gallery(name)
         written[name].write_text("\n".join(paths) + "\n")
     return written
 
@@ -140,7 +140,7 @@ def _children_cpu() -> float:
 
 def _scenarios(server: Server, inputs: Inputs, plan: Plan, outcome: Outcome) -> list[LoadResult]:
     """Every row for one server: reads first (the meta cache warms), then likes, then the counter check."""
-    gallery = _gallery_paths(server.url, inputs.folder, plan.cursor_pages)
+    gallery = _gallery_paths(server.url, inputs, plan.cursor_pages)
     forget_cached_scenes(server.data_dir)
     # Cold: most reads are the first of their scene (a database read); then one pass over every public scene
     # fills the cache, as repeated reads of the same scenes do in real use, and the target row is measured.

@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 from redis.asyncio import Redis
 
-from particula.commands.bench_api_seed import Database
+from particula.commands.bench_api_seed import Database, postmaster_fields
 from particula.embedded import redis_socket_path
 
 SECRET_KEY = "bench-api-secret-key-not-for-production-0123456789"  # noqa: S105 (a throwaway server)
@@ -41,7 +41,7 @@ class Server:
 
     def pids(self) -> list[int]:
         """The serve process (its workers and Redis are its children) and the embedded PostgreSQL."""
-        postmaster = int((self.data_dir / "postgres" / "postmaster.pid").read_text().split()[0])
+        postmaster = int(postmaster_fields(self.data_dir)[0])
         return [self.process.pid, postmaster] if self.process is not None else [postmaster]
 
     @property
@@ -218,6 +218,11 @@ async def _time_calls(operation: str, call: Callable[[], Awaitable[object]], cou
     return RoundTrip(operation, statistics.median(samples) * 1e6, count / elapsed)
 
 
+def _embedded_redis(data_dir: Path) -> Redis:
+    """A client for the embedded Redis of a data dir (on its unix socket)."""
+    return Redis(unix_socket_path=str(redis_socket_path(data_dir)))
+
+
 async def storage_round_trips(database: Database, data_dir: Path, scene_ids: list[str], count: int) -> list[RoundTrip]:
     """Sequential round trips on one connection each: the floor under every HTTP request."""
 
@@ -235,7 +240,7 @@ async def storage_round_trips(database: Database, data_dir: Path, scene_ids: lis
         ]
     finally:
         await connection.close()
-    redis = Redis(unix_socket_path=str(redis_socket_path(data_dir)))
+    redis = _embedded_redis(data_dir)
     try:
         await redis.set("bench:key", b"x" * 600)  # about one cached scene's JSON
         results.append(await _time_calls("Redis PING", redis.ping, count))
@@ -250,7 +255,7 @@ def forget_cached_scenes(data_dir: Path) -> None:
     """Empty the server's Redis (scene and gallery caches), so the next reads start cold."""
 
     async def flush() -> None:
-        client = Redis(unix_socket_path=str(redis_socket_path(data_dir)))
+        client = _embedded_redis(data_dir)
         try:
             await client.flushdb()
         finally:

@@ -83,6 +83,11 @@ class SeedResult:
     seconds: float
 
 
+def postmaster_fields(data_dir: Path) -> list[str]:
+    """The lines of the embedded PostgreSQL's postmaster.pid: pid, data dir, start time, port, socket directory, ..."""
+    return (data_dir / "postgres" / "postmaster.pid").read_text().splitlines()
+
+
 @dataclass(frozen=True)
 class Database:
     """Where the embedded PostgreSQL of a data dir listens (its unix socket directory and port)."""
@@ -94,8 +99,7 @@ class Database:
 
     @classmethod
     def of_data_dir(cls, data_dir: Path) -> Database:
-        # postmaster.pid: pid, data dir, start time, port, socket directory, ...
-        lines = (data_dir / "postgres" / "postmaster.pid").read_text().splitlines()
+        lines = postmaster_fields(data_dir)
         return cls(socket_dir=lines[4].strip(), port=int(lines[3]))
 
     async def connect(self) -> asyncpg.Connection:
