@@ -11,8 +11,6 @@ from typing import Any
 from particula.engine import SceneFileError, World
 from particula.users.tiers import SCENE_FILE_MAX_BYTES, TierLimits
 
-PHYSICAL_SETTINGS = ("width", "height", "gravity", "ambientTemp")
-
 
 @dataclass(frozen=True)
 class InspectedScene:
@@ -27,8 +25,7 @@ class SceneRejected(ValueError):
 
 
 def inspect(data: bytes, limits: TierLimits) -> InspectedScene:
-    if len(data) > SCENE_FILE_MAX_BYTES:
-        raise SceneRejected(f"the scene file is {len(data)} bytes; at most {SCENE_FILE_MAX_BYTES} are allowed")
+    """Callers have already refused files over SCENE_FILE_MAX_BYTES (scenes.router); the engine checks it again."""
     try:
         world = World.from_bytes(
             data, max_width=limits.max_width, max_height=limits.max_height, max_bytes=SCENE_FILE_MAX_BYTES

@@ -115,6 +115,7 @@ class LikeOutcome:
     visible: bool  # the scene exists and the user may see it
     likes_count: int
     author_id: uuid.UUID | None
+    changed: bool  # a like was added or removed (so the counters moved)
 
 
 # One statement per like or unlike: lock the scene row (so a concurrent delete runs wholly before or after),
@@ -135,7 +136,7 @@ WITH scene AS (
     RETURNING id
 )
 SELECT scene.visible, coalesce((SELECT likes_count FROM bumped), scene.likes_count), scene.author_id,
-       (SELECT count(*) FROM author)
+       EXISTS (SELECT 1 FROM changed)
 FROM scene
 """
 _ADD = (
@@ -155,9 +156,9 @@ async def set_like(session: AsyncSession, user_id: uuid.UUID, scene_id: uuid.UUI
     params = {"user": user_id, "scene": scene_id, "delta": 1 if liked else -1}
     row = (await session.execute(statement, params)).first()
     if row is None:
-        return LikeOutcome(visible=False, likes_count=0, author_id=None)
-    visible, count, author_id, _ = row
-    return LikeOutcome(visible=bool(visible), likes_count=int(count or 0), author_id=author_id)
+        return LikeOutcome(visible=False, likes_count=0, author_id=None, changed=False)
+    visible, count, author_id, changed = row
+    return LikeOutcome(visible=bool(visible), likes_count=int(count or 0), author_id=author_id, changed=bool(changed))
 
 
 async def add_views(session: AsyncSession, counts: dict[uuid.UUID, int]) -> None:

@@ -112,7 +112,7 @@ async def _serve_object(
     thumbnail: bool,
 ) -> Response:
     key, scene = await service.object_key(session, runtime, scene_id, me, thumbnail=thumbnail)
-    version = int(scene.updated_at.timestamp() * 1_000_000)  # changes with every edit, not with views or likes
+    version = service.version_of(scene.updated_at)
     etag = f'"{scene.id}-{version}{"-t" if thumbnail else ""}"'
     caching = "public, max-age=60" if scene.is_public else "private, max-age=60"
     headers = {"ETag": etag, "Cache-Control": caching}

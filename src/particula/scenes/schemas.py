@@ -13,14 +13,15 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Description = Annotated[str, StringConstraints(max_length=5000)]
 EXTRA_SETTINGS_MAX_BYTES = 2048
-_PHYSICAL = {"width", "height", "gravity", "ambientTemp"}
+# The settings read from the scene file itself; clients cannot set them.
+PHYSICAL_SETTINGS = frozenset({"width", "height", "gravity", "ambientTemp"})
 
 
 def _check_extra_settings(value: dict[str, Any] | None) -> dict[str, Any] | None:
     """Clients may keep small presentation settings beside the physical ones, which come from the file."""
     if value is None:
         return None
-    extra = {key: item for key, item in value.items() if key not in _PHYSICAL}
+    extra = {key: item for key, item in value.items() if key not in PHYSICAL_SETTINGS}
     if len(json.dumps(extra)) > EXTRA_SETTINGS_MAX_BYTES:
         raise ValueError(
             f"settings beyond width/height/gravity/ambientTemp must fit in {EXTRA_SETTINGS_MAX_BYTES} bytes"

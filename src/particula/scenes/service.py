@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Any
+from datetime import datetime
+from typing import Any, cast
 
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,7 +18,7 @@ from particula.errors import Problem
 from particula.runtime import Runtime
 from particula.scenes import cursor, files, repository, views
 from particula.scenes.repository import GalleryQuery, SceneRow
-from particula.scenes.schemas import Author, LikeState, SceneChange, SceneMeta, SceneOut, ScenePage
+from particula.scenes.schemas import PHYSICAL_SETTINGS, Author, LikeState, SceneChange, SceneMeta, SceneOut, ScenePage
 from particula.storage import SCENES, ObjectNotFound, scene_data_key, scene_thumbnail_key
 from particula.storage.keys import scene_folder
 from particula.users.schemas import Account
@@ -26,9 +27,14 @@ from particula.users.tiers import limits_for
 log = logging.getLogger(__name__)
 
 
+def version_of(updated_at: datetime | None) -> int:
+    """The scene's version for ETags and thumbnail URLs: changes with every edit, not with views or likes."""
+    return int(updated_at.timestamp() * 1_000_000) if updated_at else 0
+
+
 def view_of(row: SceneRow) -> SceneOut:
     scene = row.scene
-    version = int(scene.updated_at.timestamp() * 1_000_000) if scene.updated_at else 0
+    version = version_of(scene.updated_at)
     return SceneOut(
         id=scene.id,
         author=Author(id=scene.author_id, username=row.author_username, avatar_url=row.author_avatar_url),
@@ -198,10 +204,16 @@ async def object_key(
     return build(scene.author.id, scene.id), scene
 
 
-async def _own(session: AsyncSession, scene_id: uuid.UUID, user: Account) -> Scene:
-    scene = await repository.get(session, scene_id, lock="update")
-    if scene is None or (scene.author_id != user.id and not scene.is_public):
+async def _find(session: AsyncSession, scene_id: uuid.UUID, user: Account, *, lock: repository.Lock) -> Scene:
+    """The scene's row, locked, if the user may see it; 404 otherwise (private scenes exist only for their author)."""
+    scene = await repository.get(session, scene_id, lock=lock)
+    if scene is None or (not scene.is_public and scene.author_id != user.id):
         raise Problem(404, "There is no such scene.")
+    return scene
+
+
+async def _own(session: AsyncSession, scene_id: uuid.UUID, user: Account) -> Scene:
+    scene = await _find(session, scene_id, user, lock="update")
     if scene.author_id != user.id:
         raise Problem(403, "Only the scene's author can change it.")
     return scene
@@ -229,14 +241,14 @@ async def update(
     scene = await _own(session, scene_id, user)
     fields: dict[str, Any] = change.model_dump(exclude_unset=True, exclude={"settings"})
     if change.settings is not None:
-        physical = {key: value for key, value in (scene.settings or {}).items() if key in files.PHYSICAL_SETTINGS}
+        physical = {key: value for key, value in (scene.settings or {}).items() if key in PHYSICAL_SETTINGS}
         fields["settings"] = {**change.settings, **physical}
     if fields.get("is_public") is False:
         fields["is_featured"] = False  # a featured scene taken private leaves the featured list
-    if fields:
+    if fields:  # an empty PATCH changes nothing, so no cache needs to go
         await repository.change(session, scene_id, **fields)
-    await _forget(runtime, session, scene_id)
-    await gallery_changed(runtime.redis, session)
+        await _forget(runtime, session, scene_id)
+        await gallery_changed(runtime.redis, session)
     return await _fresh(session, scene_id, user.id)
 
 
@@ -245,7 +257,7 @@ async def replace_data(
 ) -> SceneOut:
     scene = await _own(session, scene_id, user)
     inspected = await _inspect(runtime, user, data)
-    kept = {key: value for key, value in (scene.settings or {}).items() if key not in files.PHYSICAL_SETTINGS}
+    kept = {key: value for key, value in (scene.settings or {}).items() if key not in PHYSICAL_SETTINGS}
     await repository.change(
         session,
         scene_id,
@@ -278,14 +290,15 @@ async def set_like(
     outcome = await repository.set_like(session, user.id, scene_id, liked=liked)
     if not outcome.visible:
         raise Problem(404, "There is no such scene.")  # no liking what you cannot see
-    await _forget(runtime, session, scene_id, users=(outcome.author_id,))
+    if outcome.changed:  # liking twice (or unliking what was not liked) moves no counter
+        await _forget(runtime, session, scene_id, users=(outcome.author_id,))
     return LikeState(liked=liked, likes_count=outcome.likes_count)
 
 
 async def _forkable(session: AsyncSession, scene_id: uuid.UUID, user: Account) -> Scene:
     """The live source row, locked against deletion while we copy it, if the user may fork it."""
-    source = await repository.get(session, scene_id, lock="share")
-    if source is None or source.author_id is None or (not source.is_public and source.author_id != user.id):
+    source = await _find(session, scene_id, user, lock="share")
+    if source.author_id is None:
         raise Problem(404, "There is no such scene.")
     limits = limits_for(user)
     settings = source.settings or {}
@@ -332,9 +345,7 @@ async def set_featured(
 ) -> SceneOut:
     if user.username.lower() not in {name.lower() for name in runtime.settings.admins}:
         raise Problem(403, "Only admins can feature scenes.")
-    scene = await repository.get(session, scene_id, lock="update")
-    if scene is None or (not scene.is_public and scene.author_id != user.id):
-        raise Problem(404, "There is no such scene.")
+    scene = await _find(session, scene_id, user, lock="update")
     if featured and not scene.is_public:
         raise Problem(409, "Only public scenes can be featured.", slug="scene-private")
     await repository.change(session, scene_id, is_featured=featured)
@@ -349,10 +360,10 @@ async def page_json(session: AsyncSession, runtime: Runtime, query: GalleryQuery
         return (await page(session, query, me)).model_dump_json().encode()
     listing = repr((query.sort.value, query.limit, query.after, query.search))
     generation = await runtime.redis.get(keys.gallery_generation_key()) or b"0"
-    key = keys.gallery_page_cache_key(generation.decode() if isinstance(generation, bytes) else generation, listing)
+    key = keys.gallery_page_cache_key(cache.text_of(generation), listing)
     cached = await runtime.redis.get(key)
     if cached is not None:
-        return cached if isinstance(cached, bytes) else cached.encode()
+        return cast(bytes, cached)  # the client does not decode replies (cache.client.connect)
     body = (await page(session, query, None)).model_dump_json().encode()
     await runtime.redis.set(key, body, ex=keys.GALLERY_PAGE_TTL)
     return body
