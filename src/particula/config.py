@@ -130,6 +130,10 @@ class Settings(BaseSettings):
     def uses_s3(self) -> bool:
         return self.s3_endpoint is not None
 
+    def is_admin(self, username: str) -> bool:
+        """Whether PARTICULA_ADMINS names this user (names compare ignoring case, as usernames do)."""
+        return username.lower() in {name.lower() for name in self.admins}
+
     def resolved_secret_key(self) -> str:
         """The token-signing key: configured, or generated once and kept in the data dir."""
         if self.secret_key:

@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 import httpx
 import jwt
 from authlib.common.errors import AuthlibBaseError
+from authlib.oauth2.rfc6749.parameters import prepare_grant_uri
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from particula.auth.oauth import OAuthError, ProviderIdentity
 from particula.config import Settings
@@ -25,6 +27,8 @@ with warnings.catch_warnings():
 
 HTTP_TIMEOUT = httpx.Timeout(10.0)
 _METADATA_TTL = 3600.0  # discovery document and JWKS are cached this long (seconds)
+# Built once: a client left to build its own loads the CA bundle (~20 ms blocking the event loop) every time.
+_TLS = httpx.create_ssl_context()
 
 
 def _provider_error(title: str, what: str) -> OAuthError:
@@ -79,6 +83,7 @@ class Provider(ABC):
             redirect_uri=redirect_uri,
             code_challenge_method="S256",
             timeout=HTTP_TIMEOUT,
+            verify=_TLS,
         )
 
     @abstractmethod
@@ -95,11 +100,18 @@ class Provider(ABC):
     async def authorization_url(self, *, state: str, code_verifier: str, nonce: str, redirect_uri: str) -> str:
         """Where to send the person's browser to consent."""
         authorize, _ = await self._endpoints()
-        async with self._client(redirect_uri) as client:
-            url, _ = client.create_authorization_url(
-                authorize, state=state, code_verifier=code_verifier, **self._authorize_params(nonce=nonce)
-            )
-        return str(url)
+        url: str = prepare_grant_uri(  # only formats the URL: no HTTP client needed
+            authorize,
+            client_id=self.client_id,
+            response_type="code",
+            redirect_uri=redirect_uri,
+            scope=self.scope,
+            state=state,
+            **self._authorize_params(nonce=nonce),
+            code_challenge=create_s256_code_challenge(code_verifier),
+            code_challenge_method="S256",
+        )
+        return url
 
     async def identify(self, *, code: str, code_verifier: str, nonce: str, redirect_uri: str) -> ProviderIdentity:
         """Exchange the code (with the PKCE verifier) for a token and learn who signed in."""
@@ -143,7 +155,7 @@ class GoogleProvider(Provider):
     async def _metadata(self) -> dict[str, Any]:
         if self._discovery is not None and self._discovery[0] > time.monotonic():
             return self._discovery[1]
-        async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as http:
+        async with httpx.AsyncClient(timeout=HTTP_TIMEOUT, verify=_TLS) as http:
             document: dict[str, Any] = await _fetch_json(http, self._discovery_url, title=self.title)
         needed = ("issuer", "authorization_endpoint", "token_endpoint", "jwks_uri")
         if not all(isinstance(document.get(field), str) for field in needed):
@@ -209,7 +221,7 @@ class GoogleProvider(Provider):
     async def _key_set(self, jwks_uri: str, *, fresh: bool) -> jwt.PyJWKSet:
         if not fresh and self._keys is not None and self._keys[0] > time.monotonic():
             return self._keys[1]
-        async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as http:
+        async with httpx.AsyncClient(timeout=HTTP_TIMEOUT, verify=_TLS) as http:
             data: dict[str, Any] = await _fetch_json(http, jwks_uri, title=self.title)
         try:
             key_set = jwt.PyJWKSet.from_dict(data)

@@ -21,7 +21,6 @@ from particula.deps import RedisDep, RuntimeDep, SessionDep
 from particula.errors import Problem, problem_response
 from particula.runtime import Runtime
 from particula.users.schemas import Account
-from particula.users.service import account
 
 router = APIRouter(prefix="/auth/oauth", tags=["auth"])
 
@@ -162,10 +161,7 @@ async def _finish(
         # The web client trades this cookie at /auth/refresh for an access token once it has loaded.
         set_refresh_cookie(response, request, signed_in.refresh_token)
         return response
-    user = await account(session, runtime.redis, uuid.UUID(pending.link_user_id))
-    if user is None:
-        raise Problem(404, "The account this link was started for no longer exists.")
-    await oauth_service.link_provider(session, runtime.redis, user, identity)
+    await oauth_service.link_provider(session, runtime.redis, uuid.UUID(pending.link_user_id), identity)
     return response
 
 

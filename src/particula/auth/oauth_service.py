@@ -104,19 +104,19 @@ def username_candidates(base: str) -> Iterator[str]:
         yield base[: USERNAME_MAX - len(suffix)] + suffix
 
 
-async def link_provider(session: AsyncSession, redis: Redis, user: Account, identity: ProviderIdentity) -> Account:
-    """Link the provider account to the signed-in user, who can then sign in with it."""
+async def link_provider(session: AsyncSession, redis: Redis, user_id: uuid.UUID, identity: ProviderIdentity) -> Account:
+    """Link the provider account to the user who started the link, who can then sign in with it."""
     title = title_of(identity.provider)
     owner = await users.by_oauth(session, identity.provider, identity.subject)
-    if owner is not None and owner.id != user.id:
+    if owner is not None and owner.id != user_id:
         raise _identity_taken(title)
-    row = await _row(session, user.id)
+    row = await _row(session, user_id, missing="The account this link was started for no longer exists.")
     if (row.oauth_provider, row.oauth_id) == (identity.provider, identity.subject):
         return account_of(row)  # linked already: linking again changes nothing
     ensure_can_link(row.oauth_provider)
     try:
         async with session.begin_nested():
-            await users.change(session, user.id, oauth_provider=identity.provider, oauth_id=identity.subject)
+            await users.change(session, user_id, oauth_provider=identity.provider, oauth_id=identity.subject)
     except IntegrityError:  # the same provider account was linked or signed up a moment ago
         raise _identity_taken(title) from None
     return await _changed(session, redis, row)
@@ -148,11 +148,11 @@ async def unlink_provider(session: AsyncSession, redis: Redis, user: Account, pr
     return await _changed(session, redis, row)
 
 
-async def _row(session: AsyncSession, user_id: uuid.UUID) -> User:
+async def _row(session: AsyncSession, user_id: uuid.UUID, *, missing: str = "Your account no longer exists.") -> User:
     # The cached Account may be minutes old; link rules read the row itself.
     row = await users.get(session, user_id)
     if row is None:
-        raise Problem(404, "Your account no longer exists.")
+        raise Problem(404, missing)
     return row
 
 

@@ -33,8 +33,8 @@ async def insert(
     family_id: uuid.UUID | None,
     user_agent: str | None,
     ip_address: str | None,
-) -> uuid.UUID:
-    """Store a new refresh token; returns its family id (a new one when family_id is None)."""
+) -> tuple[uuid.UUID, datetime | None]:
+    """Store a new refresh token; returns its family id (a new one when family_id is None) and creation time."""
     values: dict[str, object] = {
         "user_id": user_id,
         "token_hash": token_hash,
@@ -44,9 +44,9 @@ async def insert(
     }
     if family_id is not None:
         values["family_id"] = family_id
-    statement = sql_insert(RefreshToken).values(**values).returning(RefreshToken.family_id)
-    family: uuid.UUID = (await session.execute(statement)).scalar_one()
-    return family
+    statement = sql_insert(RefreshToken).values(**values).returning(RefreshToken.family_id, RefreshToken.created_at)
+    row = (await session.execute(statement)).one()
+    return row.family_id, row.created_at
 
 
 async def rotate(session: AsyncSession, token_hash: str) -> tuple[uuid.UUID, uuid.UUID] | None:

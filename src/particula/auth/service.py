@@ -38,34 +38,40 @@ class Client:
 
 async def start_session(session: AsyncSession, redis: Redis, secret: str, user: User, client: Client) -> SignedIn:
     """Sign a user in on a new device: a refresh-token family, an access token, presence, last_login_at."""
-    refresh = tokens.new_refresh_token()
-    family = await repository.insert(
-        session,
-        user_id=user.id,
-        token_hash=tokens.refresh_token_hash(refresh),
-        ttl_seconds=tokens.REFRESH_TOKEN_TTL,
-        family_id=None,
-        user_agent=(client.user_agent or "")[:500] or None,
-        ip_address=client.ip,
-    )
     await users.touch_login(session, user.id)
     await session.refresh(user)
     await forget(redis, session, user.id)
+    return await _issue_tokens(session, redis, secret, user, client, family_id=None)
+
+
+async def _issue_tokens(
+    session: AsyncSession, redis: Redis, secret: str, user: User, client: Client, *, family_id: uuid.UUID | None
+) -> SignedIn:
+    """A new refresh token in the device's family (None: a new device) and an access token; records presence."""
+    refresh_token = tokens.new_refresh_token()
+    family, created_at = await repository.insert(
+        session,
+        user_id=user.id,
+        token_hash=tokens.refresh_token_hash(refresh_token),
+        ttl_seconds=tokens.REFRESH_TOKEN_TTL,
+        family_id=family_id,
+        user_agent=(client.user_agent or "")[:500] or None,
+        ip_address=client.ip,
+    )
     await cache.touch_session(redis, user.id)
+    # The device's sign-in time from the database clock, the same at sign-in and every refresh: its first token's.
+    signed_in = created_at if family_id is None else await repository.signed_in_at(session, family)
     return SignedIn(
         user=account_of(user),
         access_token=tokens.issue_access_token(
-            secret, user.id, session_id=family, auth_time=await _device_signed_in_at(session, family)
+            secret,
+            user.id,
+            session_id=family,
+            auth_time=int(signed_in.replace(tzinfo=UTC).timestamp()) if signed_in else None,
         ),
-        refresh_token=refresh,
+        refresh_token=refresh_token,
         expires_in=tokens.ACCESS_TOKEN_TTL,
     )
-
-
-async def _device_signed_in_at(session: AsyncSession, family: uuid.UUID) -> int | None:
-    """The device's sign-in time (epoch s) from the database clock, the same at sign-in and every refresh."""
-    signed_in = await repository.signed_in_at(session, family)
-    return int(signed_in.replace(tzinfo=UTC).timestamp()) if signed_in else None
 
 
 async def register(session: AsyncSession, redis: Redis, secret: str, form: Registration, client: Client) -> SignedIn:
@@ -158,25 +164,7 @@ async def refresh(session: AsyncSession, redis: Redis, secret: str, token: str, 
     user = await users.get(session, user_id)
     if user is None:
         raise Problem(401, "The account no longer exists.", slug="invalid-token")
-    new = tokens.new_refresh_token()
-    await repository.insert(
-        session,
-        user_id=user_id,
-        token_hash=tokens.refresh_token_hash(new),
-        ttl_seconds=tokens.REFRESH_TOKEN_TTL,
-        family_id=family,
-        user_agent=(client.user_agent or "")[:500] or None,
-        ip_address=client.ip,
-    )
-    await cache.touch_session(redis, user_id)
-    return SignedIn(
-        user=account_of(user),
-        access_token=tokens.issue_access_token(
-            secret, user_id, session_id=family, auth_time=await _device_signed_in_at(session, family)
-        ),
-        refresh_token=new,
-        expires_in=tokens.ACCESS_TOKEN_TTL,
-    )
+    return await _issue_tokens(session, redis, secret, user, client, family_id=family)
 
 
 async def logout(session: AsyncSession, token: str) -> None:

@@ -343,7 +343,7 @@ async def fork(session: AsyncSession, runtime: Runtime, scene_id: uuid.UUID, use
 async def set_featured(
     session: AsyncSession, runtime: Runtime, scene_id: uuid.UUID, user: Account, *, featured: bool
 ) -> SceneOut:
-    if user.username.lower() not in {name.lower() for name in runtime.settings.admins}:
+    if not runtime.settings.is_admin(user.username):
         raise Problem(403, "Only admins can feature scenes.")
     scene = await _find(session, scene_id, user, lock="update")
     if featured and not scene.is_public:

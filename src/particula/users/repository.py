@@ -12,8 +12,9 @@ from particula.db.models import User, uuid_array
 from particula.db.session import insert_row
 
 
-async def get(session: AsyncSession, user_id: uuid.UUID) -> User | None:
-    return await session.get(User, user_id)
+async def get(session: AsyncSession, user_id: uuid.UUID, *, fresh: bool = False) -> User | None:
+    """The user; `fresh` reads the row again even if the session holds it (after an UPDATE)."""
+    return await session.get(User, user_id, populate_existing=fresh)
 
 
 async def by_username(session: AsyncSession, username: str) -> User | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 
 from fastapi import APIRouter, File, UploadFile
@@ -11,9 +10,8 @@ from fastapi.responses import RedirectResponse, Response
 from particula.auth.deps import CurrentSessionId, CurrentUser, RecentSignIn
 from particula.deps import RedisDep, RuntimeDep, SessionDep, StoreDep
 from particula.errors import Problem
-from particula.scenes.service import gallery_changed
 from particula.storage import AVATARS, ObjectNotFound, avatar_key
-from particula.users import repository, service
+from particula.users import service
 from particula.users.avatars import AVATAR_MAX_BYTES, AvatarError, make_avatar
 from particula.users.schemas import Account, AccountDeletion, AccountUpdate, PasswordChange, PublicUser
 
@@ -27,7 +25,7 @@ async def read_me(user: CurrentUser) -> Account:
 
 @router.patch("/me", name="users.update", response_model=Account)
 async def update_me(change: AccountUpdate, user: CurrentUser, session: SessionDep, runtime: RuntimeDep) -> Account:
-    return await service.update_account(session, runtime.redis, user, change, admins=runtime.settings.admins)
+    return await service.update_account(session, runtime.redis, user, change, settings=runtime.settings)
 
 
 @router.put("/me/password", name="users.password", status_code=204)
@@ -60,15 +58,7 @@ async def put_avatar(user: CurrentUser, session: SessionDep, runtime: RuntimeDep
         webp = await runtime.run_blocking(make_avatar, data)
     except AvatarError as error:
         raise Problem(422, str(error), slug="bad-image") from None
-    await runtime.store.put(AVATARS, avatar_key(user.id), webp, content_type="image/webp")
-    version = hashlib.sha256(webp).hexdigest()[:12]
-    await repository.change(session, user.id, avatar_url=f"/api/v1/users/{user.id}/avatar?v={version}")
-    await service.forget(runtime.redis, session, user.id, user.username)
-    await gallery_changed(runtime.redis, session)  # cards show the author's avatar
-    changed = await repository.get(session, user.id)
-    assert changed is not None
-    await session.refresh(changed)
-    return service.account_of(changed)
+    return await service.set_avatar(session, runtime.redis, runtime.store, user.id, webp)
 
 
 @router.get("/{user_id}/avatar", name="users.avatar.read", response_class=Response)

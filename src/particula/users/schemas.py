@@ -8,9 +8,11 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
+from particula.auth.passwords import MAX_LENGTH as PASSWORD_MAX_LENGTH
+
 USERNAME_PATTERN = r"^[A-Za-z0-9_-]{3,50}$"
 Username = Annotated[str, StringConstraints(pattern=USERNAME_PATTERN)]
-Password = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+Password = Annotated[str, StringConstraints(min_length=1, max_length=PASSWORD_MAX_LENGTH)]
 
 
 class PublicUser(BaseModel):

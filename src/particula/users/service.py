@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
 
@@ -13,6 +14,7 @@ from particula.auth import passwords
 from particula.auth import repository as tokens_repository
 from particula.cache import client as cache
 from particula.cache import keys
+from particula.config import Settings
 from particula.db.models import User
 from particula.db.session import after_commit
 from particula.errors import Problem
@@ -59,16 +61,30 @@ async def account(session: AsyncSession, redis: Redis, user_id: uuid.UUID, *, ac
     return view
 
 
-async def forget(redis: Redis, session: AsyncSession, user_id: uuid.UUID, *usernames: str) -> None:
-    """Drop every cached copy of a user, now and after the commit; call after every change to the row."""
-    names = (keys.user_cache_key(user_id), *(keys.username_cache_key(name) for name in usernames))
+async def forget(
+    redis: Redis, session: AsyncSession, user_id: uuid.UUID, *usernames: str, presence: bool = False
+) -> None:
+    """Drop the cached account (and the given names' cache:username keys), now and after the commit.
+
+    Call after every change to the row; `presence` drops session:{userId} too.
+    """
+    names = [keys.user_cache_key(user_id), *(keys.username_cache_key(name) for name in usernames)]
+    if presence:
+        names.append(keys.session_key(user_id))
     await cache.invalidate(redis, session, *names)
+
+
+async def _reread(session: AsyncSession, user_id: uuid.UUID) -> Account:
+    """The account from the row as it is now, read once after an UPDATE."""
+    user = await repository.get(session, user_id, fresh=True)
+    assert user is not None
+    return account_of(user)
 
 
 async def public_profile(session: AsyncSession, redis: Redis, username: str) -> PublicUser:
     name_key = keys.username_cache_key(username)
     cached_id = await redis.get(name_key)
-    user_id = uuid.UUID(cached_id.decode() if isinstance(cached_id, bytes) else cached_id) if cached_id else None
+    user_id = uuid.UUID(cache.text_of(cached_id)) if cached_id else None
     if user_id is None:
         user = await repository.by_username(session, username)
         if user is None:
@@ -83,11 +99,11 @@ async def public_profile(session: AsyncSession, redis: Redis, username: str) -> 
 
 
 async def update_account(
-    session: AsyncSession, redis: Redis, user: Account, change: AccountUpdate, *, admins: list[str]
+    session: AsyncSession, redis: Redis, user: Account, change: AccountUpdate, *, settings: Settings
 ) -> Account:
     fields: dict[str, object] = {}
     if change.username is not None and change.username != user.username:
-        if user.username.lower() in {name.lower() for name in admins}:
+        if settings.is_admin(user.username):
             # Admins are named in PARTICULA_ADMINS: a freed admin name could be registered by anyone.
             raise Problem(409, "Admins keep their username; change PARTICULA_ADMINS first.", slug="admin-name")
         fields["username"] = change.username
@@ -100,12 +116,24 @@ async def update_account(
         except IntegrityError:
             taken = "username" if "username" in fields else "email"
             raise Problem(409, f"That {taken} is already in use.", slug=f"{taken}-taken") from None
-        await forget(redis, session, user.id, user.username, change.username or user.username)
+        # cache:username:{name} only maps a name to the id: it goes stale only when the name changes.
+        renamed = (user.username, str(fields["username"])) if "username" in fields else ()
+        await forget(redis, session, user.id, *renamed)
         await gallery_changed(redis, session)  # cards show the author's name
-    refreshed = await repository.get(session, user.id)
-    assert refreshed is not None
-    await session.refresh(refreshed)
-    return account_of(refreshed)
+    return await _reread(session, user.id)
+
+
+async def set_avatar(
+    session: AsyncSession, redis: Redis, store: ObjectStore, user_id: uuid.UUID, webp: bytes
+) -> Account:
+    """Store the (already converted) avatar and point the account at it."""
+    await store.put(AVATARS, avatar_key(user_id), webp, content_type="image/webp")
+    # The URL carries a content version, so a new avatar is a new URL that clients and caches fetch afresh.
+    version = hashlib.sha256(webp).hexdigest()[:12]
+    await repository.change(session, user_id, avatar_url=f"/api/v1/users/{user_id}/avatar?v={version}")
+    await forget(redis, session, user_id)  # the name is unchanged: cache:username still maps it to this id
+    await gallery_changed(redis, session)  # cards show the author's avatar
+    return await _reread(session, user_id)
 
 
 async def change_password(
@@ -147,8 +175,7 @@ async def delete_account(
         await store.delete_prefix(SCENES, user_scenes_prefix(user.id))
 
     after_commit(session, remove_objects)
-    await forget(redis, session, user.id, user.username)
-    await cache.invalidate(redis, session, keys.session_key(user.id))
+    await forget(redis, session, user.id, user.username, presence=True)
     await gallery_changed(redis, session)  # their scenes leave the gallery
 
 
