@@ -9,7 +9,7 @@ import pytest
 
 from particula.engine import elements
 from particula.engine.element_data import ELEMENTS
-from particula.engine.element_types import CATEGORIES, PHASE_GAS, PHASE_LIQUID
+from particula.engine.element_types import CATEGORIES, PHASE_GAS, PHASE_LIQUID, PHASE_POWDER
 from particula.engine.reaction_data import REACTIONS
 from particula.engine.tables import ENTER_ORIGIN, F_DENSITY, TABLES
 
@@ -113,3 +113,28 @@ def test_the_packed_enter_table_follows_phase_and_density_and_defers_burning_fue
     sand, oil, water = (elements.id_of(name) for name in ("sand", "oil", "water"))
     assert enter[sand, oil] & 1  # sand sinks through oil
     assert not enter[oil, water] & 1  # oil floats on water
+
+
+def test_ranks_and_limits_say_who_may_enter_what_the_enter_table_says() -> None:
+    """The row decisions compare two small numbers; every mover, cell and held fuel must get the table's answer."""
+    motion = TABLES.motion
+    count = motion.kind.size
+    enter, rank = motion.enter.reshape(count, count), motion.rank.reshape(count, count)
+    movers = [a for a, element in enumerate(ELEMENTS) if element.phase in (PHASE_POWDER, PHASE_LIQUID, PHASE_GAS)]
+    assert len(movers) > 20
+    for a in movers:
+        for b in range(count):
+            for held in range(count):
+                bits = enter[a, b]
+                if bits & ENTER_ORIGIN and held != 0:
+                    bits = enter[a, held]
+                assert bool(rank[b, held] < motion.limit[a]) == bool(bits & 1), (a, b, held)
+
+
+def test_reaction_partners_as_bit_sets_are_the_reaction_table() -> None:
+    partners, reaction_of = TABLES.motion.partners, TABLES.reaction_of
+    for a in range(reaction_of.shape[0]):
+        found = {b for b in range(reaction_of.shape[1]) if (int(partners[a]) >> b) & 1}
+        assert found == set(np.nonzero(reaction_of[a] >= 0)[0].tolist()), ELEMENTS[a].name
+    fire, oil = elements.id_of("fire"), elements.id_of("oil")
+    assert (int(partners[fire]) >> oil) & 1  # fire spreads into oil

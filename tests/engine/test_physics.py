@@ -95,6 +95,16 @@ def test_sideways_gravity_slides_a_pile_sideways() -> None:
     assert world.count("sand") == 100
 
 
+def test_a_bar_of_sand_lying_along_sideways_gravity_falls_as_one() -> None:
+    world = World(40, 12, seed=3, gravity=(9.8, 0.0))
+    for x in range(5, 20):
+        world.paint(x, 6, 0, "sand")
+    world.step(6)
+    sand = world.state.planes["element"] == elements.id_of("sand")
+    assert sand[6].sum() == 15  # none slid off the bar diagonally
+    assert np.nonzero(sand[6])[0].max() > 19  # and its end moved along gravity
+
+
 def test_zero_gravity_leaves_a_pile_in_place() -> None:
     world = World(30, 30, gravity=(0.0, 0.0), seed=7)
     world.fill_rect(10, 10, 20, 20, "sand")

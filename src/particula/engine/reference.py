@@ -129,20 +129,110 @@ def motion(
     rows = range(grid.height) if y_forward else range(grid.height - 1, -1, -1)
     columns = list(range(grid.width)) if x_forward else list(range(grid.width - 1, -1, -1))
     for y in rows:
+        # Every particle of the row decides from the row as it is now; then the decisions are carried out in scan
+        # order, each target checked again.
+        decisions = {x: _decide(grid, x, y, g, seed, tick, ax, ay) for x in columns}
+        if g in (0, 4):  # gravity along the rows: every particle acts at its turn
+            decisions = dict.fromkeys(columns, ("act", -1))
+        for x, (decision, _) in decisions.items():
+            # Settled as soon as the row has decided: gases keep their chunk awake; a particle crossing no cell
+            # this tick takes its new speed.
+            if decision in ("drift", "coast"):
+                grid.mark(x, y)
+            if decision == "coast":
+                i = y * grid.width + x
+                vx, vy = grid.cells["velocity_x"], grid.cells["velocity_y"]
+                vx[i] = _f32(min(max(vx[i] + ax, -8.0), 8.0))
+                vy[i] = _f32(min(max(vy[i] + ay, -8.0), 8.0))
         for x in columns:
             i = y * grid.width + x
             element = grid.element(i)
             if element.name == "empty" or i in grid.moved:
                 continue
             bits = draw(seed, tick, i, P_MOVE)
-            if element.phase == PHASE_GAS:
-                _drift(grid, x, y, element, g, bits, walls)
-            else:
-                _fall(grid, x, y, element, g, bits, ax, ay, walls)
+            decision, target = decisions[x]
+            if decision == "act":  # the sequential rules, from the cells as they are now
+                if element.phase == PHASE_GAS:
+                    _drift(grid, x, y, element, g, bits, walls)
+                else:
+                    _fall(grid, x, y, element, g, bits, ax, ay, walls)
+            elif decision == "drift":
+                if target >= 0 and grid.element(target).name == "empty":
+                    grid.move(i, target)
+            elif decision == "travel":
+                vx, vy = grid.cells["velocity_x"], grid.cells["velocity_y"]
+                ux, uy = min(max(vx[i] + ax, -8.0), 8.0), min(max(vy[i] + ay, -8.0), 8.0)
+                _travel(grid, x, y, element, bits, ux, uy, walls)
+            elif decision == "settle":
+                _stop(grid, x, y)
+                if target >= 0 and grid.may_enter(element, target):
+                    grid.move(i, target)
     out = {
         name: np.array(grid.cells[name], dtype=planes[name].dtype).reshape(grid.height, grid.width) for name in _PLANES
     }
     return out, grid.changed
+
+
+def _decide(grid: _Grid, x: int, y: int, g: int, seed: int, tick: int, ax: float, ay: float) -> tuple[str, int]:
+    """What the particle at (x, y) will do, decided from the cells as they are: ("stay" | "act" | "drift" | "coast" |
+    "settle", target cell or -1). Cells on the world's edge, past a temperature threshold, falling across a cell
+    this tick, or liquids that may seek a level or trade places sideways act by the sequential rules at their turn."""
+    i = y * grid.width + x
+    element = grid.element(i)
+    if element.name == "empty":
+        return "stay", -1
+    t = grid.cells["temperature"][i]
+    edge = x in (0, grid.width - 1) or y in (0, grid.height - 1)
+    if edge or not _limit(element.low_temp, -math.inf) <= t <= _limit(element.high_temp, math.inf):
+        return "act", -1
+    bits = draw(seed, tick, i, P_MOVE)
+    if element.phase == PHASE_GAS:
+        turn = bits & 7
+        d = turn if g < 0 else (g + _GAS_TURN[turn]) % 8
+        j = (y + _DY[d]) * grid.width + x + _DX[d]
+        drifts = (bits >> 40) / 2.0**24 < element.drift and grid.element(j).name == "empty"
+        return "drift", j if drifts else -1
+    if element.phase == PHASE_SOLID:
+        return "stay", -1
+    vx, vy = grid.cells["velocity_x"], grid.cells["velocity_y"]
+    ux = min(max(vx[i] + ax, -8.0), 8.0)
+    uy = min(max(vy[i] + ay, -8.0), 8.0)
+    if g >= 0:
+        j = (y + _DY[g]) * grid.width + x + _DX[g]
+        falling_away = vx[j] * _DX[g] + vy[j] * _DY[g] > 0.0
+        if not grid.may_enter(element, j) and not falling_away and ux * _DX[g] + uy * _DY[g] >= 0.0:
+            first, second = _side(grid, x, y, (g + 1) % 8, element), _side(grid, x, y, (g + 7) % 8, element)
+            target = _choose(first, second, bits & 1 == 1)
+            if target >= 0:
+                return "settle", target
+            if element.phase == PHASE_LIQUID:
+                beside = [(y + _DY[d]) * grid.width + x + _DX[d] for d in ((g + 2) % 8, (g + 6) % 8)]
+                full = [grid.element(j).name != "empty" for j in beside]
+                seeks_level = element.spread > 0 and not all(full)
+                trades = any(f and grid.may_enter(element, j) for f, j in zip(full, beside, strict=True))
+                if seeks_level or trades:
+                    return "act", -1
+            moving = vx[i] != 0.0 or vy[i] != 0.0
+            return ("settle" if moving else "stay"), -1
+    if ux == 0.0 and uy == 0.0:
+        return "stay", -1
+    speed = max(abs(ux), abs(uy))
+    crosses = speed >= 1.0 or (bits >> 40) / 2.0**24 < speed
+    return ("travel" if crosses else "coast"), -1
+
+
+def _limit(threshold: float | None, never: float) -> float:
+    """A state-change temperature as the kernels hold it (float32), or `never`."""
+    return never if threshold is None else float(np.float32(threshold))
+
+
+def _stop(grid: _Grid, x: int, y: int) -> None:
+    """A particle coming to rest: its velocity is zeroed, and its chunk marked if it was moving."""
+    i = y * grid.width + x
+    vx, vy = grid.cells["velocity_x"], grid.cells["velocity_y"]
+    if vx[i] != 0.0 or vy[i] != 0.0:
+        vx[i] = vy[i] = 0.0
+        grid.mark(x, y)
 
 
 def _gravity_direction(ax: float, ay: float) -> int:
@@ -204,6 +294,13 @@ def _fall(grid: _Grid, x: int, y: int, element: Element, g: int, bits: int, ax: 
             return
     if ux == 0.0 and uy == 0.0:
         return
+    _travel(grid, x, y, element, bits, ux, uy, walls)
+
+
+def _travel(grid: _Grid, x: int, y: int, element: Element, bits: int, ux: float, uy: float, walls: bool) -> None:
+    """Cell by cell along (ux, uy) until blocked; the velocity left is stored."""
+    i = y * grid.width + x
+    vx, vy = grid.cells["velocity_x"], grid.cells["velocity_y"]
     speed = max(abs(ux), abs(uy))
     steps = int(speed) + (1 if (bits >> 40) / 2.0**24 < speed - int(speed) else 0)
     cur, cx, cy = i, x, y

@@ -7,8 +7,10 @@ import math
 import numpy as np
 import numpy.typing as npt
 
+from particula.engine.kernels.cells import DX, DY
 from particula.engine.kernels.chunks import settle_chunks
 from particula.engine.kernels.heat import heat_pass, heat_scratch
+from particula.engine.kernels.motion import GAS_TURN
 from particula.engine.kernels.update import update_pass
 from particula.engine.rng import tick_key
 from particula.engine.state import CELL_PLANES, CHUNK, WorldState
@@ -54,7 +56,7 @@ class Stepper:
         self._stamp = np.zeros(settings.width * settings.height, np.uint32)
         self.changed = np.zeros(state.chunk_awake.size, np.uint8)  # chunks the passes of this tick marked
         self._rows = heat_scratch(settings.width)
-        self._todo = np.zeros(16, np.int64)  # the particle pass's list of one chunk row's particles
+        self._decide = decision_scratch(settings.width)
 
     def particle_pass(self, awake: npt.NDArray[np.generic]) -> None:
         """This tick's particle pass over the chunks set in `awake` (flat); what it changes is marked in `changed`."""
@@ -63,10 +65,21 @@ class Stepper:
         cw = state.chunk_awake.shape[1]
         stamp = np.uint32(state.tick % _STAMP_PERIOD + 1)
         key = np.uint64(tick_key(np.uint64(state.seed), np.uint64(state.tick)))
-        params = (s.width, s.height, cw, key, stamp, ax, ay, gravity_direction(ax, ay), bool(s.walls))
+        g = gravity_direction(ax, ay)
+        params = (s.width, s.height, cw, key, stamp, ax, ay, g, bool(s.walls))
         x_forward, y_forward = scan_forward(ax, state.tick), scan_forward(ay, state.tick)
         update_pass(
-            params, self._cells, _TABS, _MOTION, awake, self.changed, self._stamp, x_forward, y_forward, self._todo
+            params,
+            self._cells,
+            _TABS,
+            _MOTION,
+            awake,
+            self.changed,
+            self._stamp,
+            x_forward,
+            y_forward,
+            decision_directions(g, ax, ay),
+            self._decide,
         )
 
     def step(self) -> None:
@@ -93,6 +106,46 @@ class Stepper:
         ch, cw = state.chunk_awake.shape
         settle_chunks(awake, self.changed, cw, ch)
         state.tick += 1
+
+
+def decision_directions(
+    g: int, ax: float, ay: float
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+    """What a tick's decisions (kernels/intent.py) look along: (dx, dy) of gravity, the two downhill diagonals and
+    the two sides; of the eight ways a gas may drift; (ax, ay, 1 if any gravity, 1 if rows decide); the rows read."""
+    dirs = np.zeros((5, 2), np.int64)
+    if g >= 0:
+        for row, turn in enumerate((0, 1, 7, 2, 6)):
+            d = (g + turn) & 7
+            dirs[row] = DX[d], DY[d]
+    turns = np.zeros((8, 2), np.int64)
+    for t in range(8):
+        d = t if g < 0 else (g + int(GAS_TURN[t])) & 7
+        turns[t] = DX[d], DY[d]
+    need = np.zeros(3, np.bool_)
+    need[dirs[:, 1] + 1] = True
+    # With gravity along the rows a row's support is in the row itself: deciding it all at once would see a line of
+    # grains lying along gravity at rest and slide each grain off diagonally. Then every particle acts at its turn.
+    decides = g not in (0, 4)
+    return dirs, turns, np.array([ax, ay, float(g >= 0), float(decides)], np.float64), need
+
+
+def decision_scratch(width: int) -> tuple[npt.NDArray[np.generic], ...]:
+    """The particle pass's scratch rows: kind, entry limit, drift chance, temperature in range, draws (padded to
+    a whole number of 8-lane vectors), decisions, the cells to visit, three rows of target ranks, reaction partners,
+    and where one-cell falls aim."""
+    return (
+        np.zeros(width, np.uint8),
+        np.zeros(width, np.uint8),
+        np.zeros(width, np.int64),
+        np.zeros(width, np.uint8),
+        np.zeros(width + 8, np.uint64),
+        np.zeros(width, np.int8),
+        np.zeros(width, np.int64),
+        np.zeros((3, width), np.uint8),
+        np.zeros(width, np.uint64),
+        np.zeros(width, np.int8),
+    )
 
 
 def _flat(plane: npt.NDArray[np.generic]) -> npt.NDArray[np.generic]:

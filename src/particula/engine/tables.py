@@ -55,6 +55,7 @@ K_TOOL = 16  # acts on its neighbours: cloner, spout, void, sink
 K_MLO = 32  # moves like the element in its ctype (a burning fuel)
 K_TIMED = 64  # its cells may count down a lifetime (a new one starts one, or it remembers a burning fuel)
 K_SPECIAL = K_REACTIVE | K_TOOL | K_MLO | K_TIMED  # anything beyond "cross a threshold, then move by phase"
+K_LEVELS = 128  # a liquid whose surface walks toward a drop (spread > 0)
 ENTER_ORIGIN = 2  # flag in Motion.enter: the cell moves as its ctype element, when it has one
 ENTER_SLOWS = 4  # flag in Motion.enter: the cell holds a liquid, which stops a particle pushing into it this tick
 
@@ -89,10 +90,27 @@ class Motion:
     # b moves as the element in its ctype (a burning fuel), so the answer is the entry of that element instead;
     # bit 2 (ENTER_SLOWS) where b is a liquid: pushing into it takes the rest of the tick (a gas does not).
     enter: npt.NDArray[np.uint8]
+    # The same rule as two small numbers, for the branch-free decisions (kernels/intent.py): a particle moving as a
+    # may enter a cell of element b holding ctype c when rank[b * N + c] < limit[a]. Empty cells rank 0, liquids
+    # and gases 1 + the number of distinct fluid densities below theirs, everything else 255; a gas's limit is 1
+    # (empty cells only), a powder's or liquid's 1 + the number of fluid densities below its own.
+    rank: npt.NDArray[np.uint8]  # (N * N,)
+    limit: npt.NDArray[np.uint8]  # (N,)
+    partners: npt.NDArray[np.uint64]  # (N,): bit b set where the element reacts with element b (N <= 64)
 
     def arrays(self) -> tuple[npt.NDArray[np.generic], ...]:
         """The tuple the kernels take, in field order."""
-        return (self.kind, self.high_t, self.low_t, self.spread, self.drift, self.enter)
+        return (
+            self.kind,
+            self.high_t,
+            self.low_t,
+            self.spread,
+            self.drift,
+            self.enter,
+            self.rank,
+            self.limit,
+            self.partners,
+        )
 
 
 def _ids() -> dict[str, int]:
@@ -184,13 +202,23 @@ def _heat_el(floats: FloatTable, conductivity: npt.NDArray[np.float32]) -> npt.N
     return table
 
 
-def _motion(ints: IntTable, floats: FloatTable) -> Motion:
+def _partners(reaction_of: npt.NDArray[np.int16]) -> npt.NDArray[np.uint64]:
+    """Motion.partners: each element's reaction partners as one 64-bit set."""
+    if reaction_of.shape[1] > 64:
+        raise ValueError("more than 64 elements: reaction partners no longer fit one 64-bit set")
+    bits = (reaction_of >= 0).astype(np.uint64) << np.arange(reaction_of.shape[1], dtype=np.uint64)[None, :]
+    partners: npt.NDArray[np.uint64] = np.bitwise_or.reduce(bits, axis=1).astype(np.uint64)
+    return partners
+
+
+def _motion(ints: IntTable, floats: FloatTable, reaction_of: npt.NDArray[np.int16]) -> Motion:
     phase = ints[:, I_PHASE]
     kind = phase.copy()
     kind |= np.where(ints[:, I_REACTIVE] == 1, K_REACTIVE, 0)
     kind |= np.where(ints[:, I_BEHAVIOUR] != 0, K_TOOL, 0)
     kind |= np.where(ints[:, I_MOVES_LIKE_ORIGIN] == 1, K_MLO, 0)
     kind |= np.where((ints[:, I_LIFE] > 0) | (ints[:, I_REMEMBERS] == 1), K_TIMED, 0)
+    kind |= np.where(ints[:, I_SPREAD] > 0, K_LEVELS, 0)
     density = floats[:, F_DENSITY]
     fluid = (phase == PHASE_LIQUID) | (phase == PHASE_GAS)
     # a may enter b when b is empty, or when a is no gas and b a lighter liquid or gas (they swap).
@@ -198,6 +226,7 @@ def _motion(ints: IntTable, floats: FloatTable) -> Motion:
     enter[:, 0] = True
     packed = enter.astype(np.uint8) | np.where(ints[:, I_MOVES_LIKE_ORIGIN] == 1, ENTER_ORIGIN, 0)[None, :]
     packed |= np.where(phase == PHASE_LIQUID, ENTER_SLOWS, 0)[None, :]
+    rank, limit = _ranks(phase, density, ints[:, I_MOVES_LIKE_ORIGIN] == 1)
     return Motion(
         kind=kind.astype(np.uint8),
         high_t=floats[:, F_HIGH_T].astype(np.float32),
@@ -205,7 +234,29 @@ def _motion(ints: IntTable, floats: FloatTable) -> Motion:
         spread=ints[:, I_SPREAD].astype(np.int64),
         drift=np.ceil(floats[:, F_DRIFT] * 2.0**24).astype(np.int64),
         enter=packed.astype(np.uint8).reshape(-1),
+        rank=rank.reshape(-1),
+        limit=limit,
+        partners=_partners(reaction_of),
     )
+
+
+def _ranks(
+    phase: npt.NDArray[np.int32], density: npt.NDArray[np.float64], moves_like_origin: npt.NDArray[np.bool_]
+) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8]]:
+    """Motion.rank and Motion.limit (see there): the `enter` rule as one comparison of two small numbers."""
+    fluid = (phase == PHASE_LIQUID) | (phase == PHASE_GAS)
+    levels = np.unique(density[fluid])
+    if levels.size > 253:
+        raise ValueError("too many distinct fluid densities for a one-byte rank")
+    below = np.searchsorted(levels, density, side="left")  # distinct fluid densities below each element's
+    rank = np.where(fluid, 1 + below, 255)
+    rank[0] = 0
+    limit = np.where(phase == PHASE_GAS, 1, 1 + below)
+    # A burning fuel (fire holding oil) ranks as the fuel it moves as, when it holds one.
+    pair = np.broadcast_to(rank[:, None], (rank.size, rank.size)).copy()
+    origin = moves_like_origin[:, None] & (np.arange(rank.size) != 0)[None, :]
+    pair[origin] = np.broadcast_to(rank[None, :], pair.shape)[origin]
+    return pair.astype(np.uint8), limit.astype(np.uint8)
 
 
 def build() -> Tables:
@@ -217,7 +268,7 @@ def build() -> Tables:
     floats = np.array([_float_row(e) for e in ELEMENTS], np.float64)
     k = _conductivities()
     conductance = edge_conductance(k[:, None], k[None, :])
-    motion = _motion(ints, floats)
+    motion = _motion(ints, floats, reaction_of)
     return Tables(ints, floats, reaction_of, prob, result, conductance, _heat_el(floats, k), motion)
 
 

@@ -217,6 +217,41 @@ def travel(
 
 
 @inline
+def step(
+    i: int,
+    x: int,
+    y: int,
+    ux: float,
+    uy: float,
+    a: int,
+    n: int,
+    p: Any,
+    cells: Cells,
+    mt: Any,
+    changed: Any,
+    stamp: Any,
+) -> None:
+    """travel for a fall of exactly one cell, toward neighbour `a` ((dy + 1) * 3 + dx + 1), worked out when
+    the row decided: into it if it may enter (a liquid there takes its speed), else it takes the blocker's speed."""
+    width, cw = p[0], p[2]
+    vx, vy = cells[2], cells[3]
+    nx, ny = x + a % 3 - 1, y + a // 3 - 1
+    j = ny * width + nx
+    bits = entry(int(cells[0][U(i)]), j, n, cells, mt)
+    if bits & 1:
+        move(i, j, x, y, nx, ny, p, cells, changed, stamp)
+        if bits & ENTER_SLOWS:
+            ux = uy = 0.0
+        vx[U(j)] = np.float32(ux)
+        vy[U(j)] = np.float32(uy)
+    else:
+        vx[U(i)] = vx[U(j)]
+        vy[U(i)] = vy[U(j)]
+        stamp[U(i)] = p[4]
+        mark(x, y, cw, changed)
+
+
+@inline
 def fall(
     i: int,
     x: int,

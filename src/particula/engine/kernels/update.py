@@ -21,7 +21,26 @@ from particula.engine.element_types import PHASE_GAS, PHASE_LIQUID, PHASE_POWDER
 from particula.engine.jit import inline, kernel
 from particula.engine.kernels.behaviour import change_state, react, run_tool
 from particula.engine.kernels.cells import DX, DY, Cells, Tabs, inside, mark
-from particula.engine.kernels.motion import drift, fall
+from particula.engine.kernels.intent import (
+    ACT,
+    COAST,
+    COUNTS_DOWN,
+    D_FIRST,
+    D_SECOND,
+    DRIFT,
+    DRIFT_MOVE,
+    SETTLE,
+    SETTLE_FIRST,
+    STAY,
+    TRAVEL,
+    WHAT,
+    apply_row,
+    decide_row,
+    hash_row,
+    lookup_row,
+    rank_row,
+)
+from particula.engine.kernels.motion import MAX_SPEED, can_enter, drift, fall, move, step, travel
 from particula.engine.tables import K_MLO, K_PHASE, K_REACTIVE, K_SPECIAL, K_TIMED, K_TOOL
 
 U = np.uint64
@@ -38,6 +57,98 @@ def has_partner(x: int, y: int, e: int, p: Any, el: Any, reaction_of: Any) -> bo
     return False
 
 
+@inline
+def act(i: int, x: int, y: int, p: Any, cells: Cells, tabs: Tabs, mt: Any, changed: Any, stamp: Any) -> None:
+    """A particle's turn by the sequential rules, deciding from the cells as they are now: its lifetime, a state
+    change, a reaction, a tool, then its move."""
+    el, temp, life, ctype = cells[0], cells[1], cells[4], cells[5]
+    kind, high_t, low_t = mt[0], mt[1], mt[2]
+    n = kind.shape[0]
+    e = int(el[U(i)])
+    kd = kind[e]
+    phase = kd & K_PHASE
+    a = e
+    if kd & K_SPECIAL:  # one branch for the common elements instead of four
+        if kd & K_TIMED:
+            left = int(life[U(i)])
+            if left > 0:
+                life[U(i)] = left - 1
+                mark(x, y, p[2], changed)
+                if left == 1 and change_state(i, x, y, True, p, cells, tabs, mt, changed):
+                    return
+        t = temp[U(i)]
+        if (t > high_t[e] or t < low_t[e]) and change_state(i, x, y, False, p, cells, tabs, mt, changed):
+            return
+        if kd & K_REACTIVE and has_partner(x, y, e, p, el, tabs[2]) and react(i, x, y, p, cells, tabs, changed, stamp):
+            return
+        if kd & K_TOOL:
+            run_tool(i, x, y, p, cells, tabs, changed, stamp)
+            return
+        if kd & K_MLO:
+            c = int(ctype[U(i)])
+            if c != 0:
+                a = c
+                phase = kind[c] & K_PHASE
+    else:
+        t = temp[U(i)]
+        if (t > high_t[e] or t < low_t[e]) and change_state(i, x, y, False, p, cells, tabs, mt, changed):
+            return
+    if phase == PHASE_GAS:
+        drift(i, x, y, e, p, cells, tabs, mt, changed, stamp)
+    elif phase in (PHASE_POWDER, PHASE_LIQUID):
+        fall(i, x, y, a, phase == PHASE_LIQUID, n, p, cells, tabs, mt, changed, stamp)
+
+
+@inline
+def carry_out(
+    x: int,
+    y: int,
+    d: int,
+    p: Any,
+    cells: Cells,
+    tabs: Tabs,
+    mt: Any,
+    changed: Any,
+    stamp: Any,
+    q: Any,
+    draws: Any,
+    aim: Any,
+) -> None:
+    """Carry out decision d (kernels/intent.py) of the particle at (x, y), checking its target again."""
+    width, cw = p[0], p[2]
+    i = y * width + x
+    if d == ACT:
+        act(i, x, y, p, cells, tabs, mt, changed, stamp)
+        return
+    el, vx, vy = cells[0], cells[2], cells[3]
+    dirs, turns = q[0], q[1]
+    n = mt[0].shape[0]
+    if d == DRIFT_MOVE:  # its chunk was marked when the row decided
+        t = np.int64(draws[U(x)] & U(7))
+        nx, ny = x + turns[t, 0], y + turns[t, 1]
+        j = ny * width + nx
+        if el[U(j)] == 0:
+            move(i, j, x, y, nx, ny, p, cells, changed, stamp)
+    elif d >= TRAVEL:
+        ux = min(max(vx[U(i)] + p[5], -MAX_SPEED), MAX_SPEED)
+        uy = min(max(vy[U(i)] + p[6], -MAX_SPEED), MAX_SPEED)
+        if d == TRAVEL:
+            travel(i, x, y, ux, uy, int(el[U(i)]), n, p, cells, tabs, mt, changed, stamp)
+        else:
+            step(i, x, y, ux, uy, int(aim[U(x)]), n, p, cells, mt, changed, stamp)
+    else:
+        if (vx[U(i)] != 0.0) | (vy[U(i)] != 0.0):
+            vx[U(i)] = np.float32(0.0)
+            vy[U(i)] = np.float32(0.0)
+            mark(x, y, cw, changed)
+        if d != SETTLE:
+            s = D_FIRST if d == SETTLE_FIRST else D_SECOND
+            nx, ny = x + dirs[s, 0], y + dirs[s, 1]
+            j = ny * width + nx
+            if can_enter(int(el[U(i)]), j, n, cells, mt):
+                move(i, j, x, y, nx, ny, p, cells, changed, stamp)
+
+
 @kernel
 def update_pass(
     p: Any,
@@ -49,73 +160,95 @@ def update_pass(
     stamp: Any,
     x_forward: bool,
     y_forward: bool,
-    todo: Any,
+    q: Any,
+    rows: Any,
 ) -> None:
-    """Visit every particle of every awake chunk once; stamps skip particles that already moved this tick.
+    """Every particle of every awake chunk takes its turn once, row by row: the row's decisions (intent.py), then
+    carrying them out in scan order; stamps skip particles that already moved this tick.
 
-    `todo` is scratch for 16 column numbers.
+    `q` is (dirs, turns, acc) of intent.decide_row; `rows` the scratch rows (see Stepper).
     """
     width, height, cw, sv = p[0], p[1], p[2], p[4]
-    el, temp, life, ctype = cells[0], cells[1], cells[4], cells[5]
-    kind, high_t, low_t = mt[0], mt[1], mt[2]
-    reaction_of = tabs[2]
-    n = kind.shape[0]
+    el, temp, ctype = cells[0], cells[1], cells[5]
+    dirs, turns, acc, need = q
+    kd, lim, drift_row, inr, draws, dec, todo, ranks, mates, aim = rows
+    rank, n = mt[6], mt[0].shape[0]
     for row in range(height):
         y = row if y_forward else height - 1 - row
-        base = (y >> 4) * cw
+        base = y * width
+        cb = (y >> 4) * cw
+        interior = (y > 0) & (y < height - 1) & (acc[3] != 0.0)
+        # Decide: each run of awake chunks of this row in one go (the order does not matter, nothing moves yet).
+        c0 = 0
+        while c0 < cw:
+            if awake[U(cb + c0)] == 0:
+                c0 += 1
+                continue
+            c1 = c0 + 1
+            while c1 < cw and awake[U(cb + c1)] != 0:
+                c1 += 1
+            x0, x1 = c0 << 4, min(c1 << 4, width)
+            xa, xb = (max(x0, 1), min(x1, width - 1)) if interior else (x0, x0)
+            if xb > xa:
+                lookup_row(el, temp, base, xa, xb, mt, kd, lim, drift_row, inr, mates)
+                for dy in range(3):
+                    if need[dy]:
+                        rank_row(el, ctype, base + (dy - 1) * width, xa - 1, xb + 1, rank, n, ranks[dy])
+                hash_row(p[3], base, xa, (xb - xa + 7) & ~7, draws)
+                decide_row(
+                    cells,
+                    y,
+                    base,
+                    xa,
+                    xb,
+                    width,
+                    acc,
+                    dirs,
+                    turns,
+                    kd,
+                    lim,
+                    drift_row,
+                    inr,
+                    ranks,
+                    draws,
+                    mates,
+                    dec,
+                    aim,
+                )
+                # Particles whose chunk stays awake whatever happens next: gases, lifetimes counting down, speeds
+                # changing. Marked now, for all of a chunk's cells at once.
+                for c in range(c0, c1):
+                    keep = 0
+                    for x in range(max(c << 4, xa), min((c << 4) + 16, xb)):
+                        d = dec[U(x)]
+                        w = d & WHAT
+                        keep |= (w == DRIFT) | (w == DRIFT_MOVE) | (w == COAST) | ((d & COUNTS_DOWN) != 0)
+                    changed[U(cb + c)] |= np.uint8(keep)
+                apply_row(cells, base, xa, xb, acc, dec)
+            else:
+                xa = xb = x1
+            # Cells on the world's edge take their turn by the sequential rules.
+            for x in range(x0, xa):
+                dec[U(x)] = np.int8(ACT) if el[U(base + x)] != 0 else np.int8(STAY)
+            for x in range(xb, x1):
+                dec[U(x)] = np.int8(ACT) if el[U(base + x)] != 0 else np.int8(STAY)
+            c0 = c1
+        # The particles with something to do, in scan order, listed without a branch per cell.
+        count = 0
         for column in range(cw):
             cx = column if x_forward else cw - 1 - column
-            if awake[U(base + cx)] == 0:
+            if awake[U(cb + cx)] == 0:
                 continue
-            x0 = cx << 4
-            x1 = min(x0 + 16, width)
-            # The particles of this row of the chunk, in scan order, listed without a branch per cell (a random
-            # mix of empty and full cells would mispredict). A cell empty now can only fill by a move or a spawn,
-            # which stamps it, so skipping it changes nothing.
-            count = 0
+            x0, x1 = cx << 4, min((cx << 4) + 16, width)
             for k in range(x1 - x0):
                 x = x0 + k if x_forward else x1 - 1 - k
                 todo[U(count)] = x
-                count += el[U(y * width + x)] != 0
-            for k in range(count):
-                x = int(todo[U(k)])
-                i = y * width + x
-                e = int(el[U(i)])
-                if e == 0 or stamp[U(i)] == sv:  # emptied or moved into by an earlier particle of this row
-                    continue
-                kd = kind[e]
-                phase = kd & K_PHASE
-                a = e
-                if kd & K_SPECIAL:  # one branch for the common elements instead of four
-                    if kd & K_TIMED:
-                        left = int(life[U(i)])
-                        if left > 0:
-                            life[U(i)] = left - 1
-                            mark(x, y, cw, changed)
-                            if left == 1 and change_state(i, x, y, True, p, cells, tabs, mt, changed):
-                                continue
-                    t = temp[U(i)]
-                    if (t > high_t[e] or t < low_t[e]) and change_state(i, x, y, False, p, cells, tabs, mt, changed):
-                        continue
-                    if (
-                        kd & K_REACTIVE
-                        and has_partner(x, y, e, p, el, reaction_of)
-                        and react(i, x, y, p, cells, tabs, changed, stamp)
-                    ):
-                        continue
-                    if kd & K_TOOL:
-                        run_tool(i, x, y, p, cells, tabs, changed, stamp)
-                        continue
-                    if kd & K_MLO:
-                        c = int(ctype[U(i)])
-                        if c != 0:
-                            a = c
-                            phase = kind[c] & K_PHASE
-                else:
-                    t = temp[U(i)]
-                    if (t > high_t[e] or t < low_t[e]) and change_state(i, x, y, False, p, cells, tabs, mt, changed):
-                        continue
-                if phase == PHASE_GAS:
-                    drift(i, x, y, e, p, cells, tabs, mt, changed, stamp)
-                elif phase in (PHASE_POWDER, PHASE_LIQUID):
-                    fall(i, x, y, a, phase == PHASE_LIQUID, n, p, cells, tabs, mt, changed, stamp)
+                d = dec[U(x)]
+                count += (d != STAY) & (d != DRIFT) & (d != COAST)  # the others were settled when the row decided
+        # Carry the decisions out in scan order.
+        for k in range(count):
+            x = int(todo[U(k)])
+            i = base + x
+            if el[U(i)] == 0 or stamp[U(i)] == sv:  # emptied, or moved into by an earlier particle of this row
+                continue
+            carry_out(x, y, int(dec[U(x)]), p, cells, tabs, mt, changed, stamp, q, draws, aim)

@@ -1,0 +1,216 @@
+"""The first half of a row's turn in the particle pass: every particle's decision, made at once from the row as it
+is when its turn comes, with branch-free arithmetic that LLVM compiles to vector instructions.
+
+A decision is one byte per cell (below). Particles whose move depends on more than their neighbours at that moment
+(special elements, a temperature past a threshold, a fall that crosses cells, a liquid looking for a level, cells on
+the world's edge) get ACT: they follow the sequential rules when their turn in the row comes (update.py). The
+others are decided here; update.py then carries the row's decisions out in scan order, checking each target again.
+
+How the loops are written, so that they vectorise: each is a function of its own, called per row (inside the row
+loop the alias check LLVM adds always fails); every load is unconditional and results are combined with 0/1 masks
+and arithmetic (Numba compiles `a if c else b` and `and` to branches); table lookups happen in plain loops of their
+own into scratch rows; the random bits are hashed in a loop of their own over a whole number of eight-lane vectors.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from particula.engine.jit import kernel
+from particula.engine.rng import GOLDEN, MIX1, MIX2, P_MOVE
+from particula.engine.tables import K_LEVELS, K_MLO, K_PHASE, K_REACTIVE, K_TIMED, K_TOOL
+
+U = np.uint64
+STAY, ACT, DRIFT, DRIFT_MOVE, SETTLE, SETTLE_FIRST, SETTLE_SECOND, COAST, TRAVEL, STEP = range(10)
+COUNTS_DOWN = 16  # added to a decision: first count the particle's lifetime down (it has more than one tick left)
+WHAT = 15  # the decision without COUNTS_DOWN
+# The directions a decision looks along, as rows of `dirs` (dx, dy): gravity, the two downhill diagonals (first,
+# second), the two sides (left, right); and `turns`: the eight directions a gas may drift in (by its 3 random bits).
+D_GRAVITY, D_FIRST, D_SECOND, D_LEFT, D_RIGHT = range(5)
+_S8, _S27, _S30, _S31 = U(8), U(27), U(30), U(31)
+
+
+@kernel
+def lookup_row(
+    el: Any, temp: Any, base: int, xa: int, xb: int, mt: Any, kd: Any, lim: Any, drift: Any, inr: Any, mates: Any
+) -> None:
+    """Cells xa..xb-1 of the row starting at `base`: each particle's kind byte, entry limit, drift chance, whether
+    its temperature is inside its range (no state change due) and its reaction partners."""
+    kind, high_t, low_t, drift_of, limit, partners = mt[0], mt[1], mt[2], mt[4], mt[7], mt[8]
+    for x in range(xa, xb):
+        e = el[U(base + x)]
+        t = temp[U(base + x)]
+        kd[U(x)] = kind[e]
+        lim[U(x)] = limit[e]
+        drift[U(x)] = drift_of[e]
+        inr[U(x)] = (t <= high_t[e]) & (t >= low_t[e])
+        mates[U(x)] = partners[e]
+
+
+@kernel
+def rank_row(el: Any, ctype: Any, base: int, xa: int, xb: int, rank: Any, n: int, out: Any) -> None:
+    """How each of cells xa..xb-1 ranks as a target (tables.Motion.rank), burning fuels as their fuel."""
+    for x in range(xa, xb):
+        i = U(base + x)
+        out[U(x)] = rank[U(np.int64(el[i]) * n + np.int64(ctype[i]))]
+
+
+@kernel
+def hash_row(key: Any, base: int, xa: int, count: int, out: Any) -> None:
+    """The movement draw (rng.draw with P_MOVE) of cells xa.. into out[xa..]; `count` is a multiple of 8."""
+    for k in range(count):
+        z = key ^ ((U(base + xa + k) << _S8) | U(P_MOVE))
+        z = z + GOLDEN
+        z = (z ^ (z >> _S30)) * MIX1
+        z = (z ^ (z >> _S27)) * MIX2
+        out[U(xa + k)] = z ^ (z >> _S31)
+
+
+@kernel
+def decide_row(
+    planes: Any,
+    y: int,
+    base: int,
+    xa: int,
+    xb: int,
+    width: int,
+    acc: Any,
+    dirs: Any,
+    turns: Any,
+    kd: Any,
+    lim: Any,
+    drift: Any,
+    inr: Any,
+    ranks: Any,
+    draws: Any,
+    mates: Any,
+    out: Any,
+    aim: Any,
+) -> None:
+    """The decisions of interior cells xa..xb-1 (all eight neighbours inside the world) of row y, starting at `base`.
+
+    `acc` is (ax, ay, has_gravity); `ranks` holds the target ranks of the rows above, of and below this one (rank_row),
+    at least where `dirs` looks.
+    """
+    el, vx, vy, life, ctype = planes[0], planes[2], planes[3], planes[4], planes[5]
+    ax, ay = acc[0], acc[1]
+    has_g = np.int64(acc[2] != 0.0)
+    gdx, gdy = dirs[D_GRAVITY, 0], dirs[D_GRAVITY, 1]
+    og = gdy * width + gdx
+    r_g, r_1, r_2 = ranks[gdy + 1], ranks[dirs[D_FIRST, 1] + 1], ranks[dirs[D_SECOND, 1] + 1]
+    r_l, r_r = ranks[dirs[D_LEFT, 1] + 1], ranks[dirs[D_RIGHT, 1] + 1]
+    dx1, dx2, dxl, dxr = dirs[D_FIRST, 0], dirs[D_SECOND, 0], dirs[D_LEFT, 0], dirs[D_RIGHT, 0]
+    t0, t1 = turns[0, 1] * width + turns[0, 0], turns[1, 1] * width + turns[1, 0]
+    t2, t3 = turns[2, 1] * width + turns[2, 0], turns[3, 1] * width + turns[3, 0]
+    t4, t5 = turns[4, 1] * width + turns[4, 0], turns[5, 1] * width + turns[5, 0]
+    t6, t7 = turns[6, 1] * width + turns[6, 0], turns[7, 1] * width + turns[7, 0]
+    for x in range(xa, xb):
+        # Every condition is a 0/1 int64, combined with arithmetic: no branch, so the loop vectorises.
+        ux_ = U(x)
+        i = base + x
+        k = np.int64(kd[ux_])
+        phase = k & K_PHASE
+        # Special traits the decision can still take in: a lifetime with more than one tick left, reactions with no
+        # partner beside it, a burning fuel holding no fuel (it moves as itself). Tools, and the rest, act.
+        left = np.int64(life[U(i)])
+        pm = mates[ux_]
+        partner = (
+            (
+                (pm >> U(el[U(i + 1)]))
+                | (pm >> U(el[U(i - 1)]))
+                | (pm >> U(el[U(i + width)]))
+                | (pm >> U(el[U(i - width)]))
+            )
+            & U(1)
+        ) != 0
+        timed = np.int64((k & K_TIMED) != 0)
+        calm_kind = (
+            (1 - (timed & np.int64(left == 1)))
+            & (1 - (np.int64((k & K_REACTIVE) != 0) & np.int64(partner)))
+            & (1 - (np.int64((k & K_MLO) != 0) & np.int64(ctype[U(i)] != 0)))
+            & np.int64((k & K_TOOL) == 0)
+        )
+        simple = calm_kind & np.int64(inr[ux_] != 0)
+        z = draws[ux_]
+        u24 = np.int64(z >> U(40))
+        limit = np.int64(lim[ux_])
+        # Powders and liquids: the support below, then resting (and sliding) or falling.
+        v0x, v0y = vx[U(i)], vy[U(i)]
+        ux = min(max(v0x + ax, -8.0), 8.0)
+        uy = min(max(v0y + ay, -8.0), 8.0)
+        j = U(i + og)
+        away = vx[j] * gdx + vy[j] * gdy
+        supported = np.int64(np.int64(r_g[U(x + gdx)]) >= limit) & np.int64(away <= 0.0)
+        rest = has_g & supported & np.int64(ux * gdx + uy * gdy >= 0.0)
+        first = np.int64(np.int64(r_1[U(x + dx1)]) < limit)
+        second = np.int64(np.int64(r_2[U(x + dx2)]) < limit)
+        coin = np.int64(z & U(1))
+        take_first = first & ((1 - second) | coin)
+        take_second = second & ((1 - first) | (1 - coin))
+        moving = np.int64(v0x != 0.0) | np.int64(v0y != 0.0)
+        rank_l, rank_r = np.int64(r_l[U(x + dxl)]), np.int64(r_r[U(x + dxr)])
+        full_l, full_r = np.int64(rank_l != 0), np.int64(rank_r != 0)
+        levels = np.int64((k & K_LEVELS) != 0)
+        # A liquid with both diagonals closed stays only if it has no level to seek and no lighter liquid beside it.
+        calm = np.int64(phase != 3) | (1 - levels) | (full_l & full_r)
+        swaps = (full_l & np.int64(rank_l < limit)) | (full_r & np.int64(rank_r < limit))
+        quiet = calm & (1 - (np.int64(phase == 3) & swaps))
+        slides = take_first | take_second
+        settle = (
+            take_first * SETTLE_FIRST
+            + take_second * SETTLE_SECOND
+            + ((1 - slides) & quiet & moving) * SETTLE
+            + ((1 - slides) & (1 - quiet)) * ACT
+        )
+        speed = max(abs(ux), abs(uy))
+        moves = np.int64(ux != 0.0) | np.int64(uy != 0.0)
+        coast = np.int64(speed < 1.0) & (1 - np.int64(u24 * (1.0 / 16777216.0) < speed))
+        # A fall that crosses exactly one cell (most do) is a STEP: the cell it aims at is worked out here, as
+        # motion.travel would (aim = (dy + 1) * 3 + dx + 1); longer falls TRAVEL cell by cell at their turn.
+        frac = u24 * (1.0 / 16777216.0)
+        one = (np.int64(speed < 1.0) & np.int64(frac < speed)) | (
+            np.int64(speed >= 1.0) & np.int64(speed < 2.0) & (1 - np.int64(frac < speed - 1.0))
+        )
+        norm = speed + np.float64(speed == 0.0)
+        sdx = np.int64(np.floor((x + 0.5) + ux / norm)) - x
+        sdy = np.int64(np.floor((y + 0.5) + uy / norm)) - y
+        aim[ux_] = np.int8((sdy + 1) * 3 + sdx + 1)
+        fall = (moves & coast) * COAST + (moves & (1 - coast)) * (TRAVEL + one * (STEP - TRAVEL))
+        falls = rest * settle + (1 - rest) * fall
+        # Gases: drift with the element's chance, in the direction the 3 low bits pick, into an empty cell.
+        turn = np.int64(z & U(7))
+        # Each of the eight candidate cells is read (contiguous loads); the turn selects one.
+        free = (
+            np.int64(turn == 0) * np.int64(el[U(i + t0)] == 0)
+            + np.int64(turn == 1) * np.int64(el[U(i + t1)] == 0)
+            + np.int64(turn == 2) * np.int64(el[U(i + t2)] == 0)
+            + np.int64(turn == 3) * np.int64(el[U(i + t3)] == 0)
+            + np.int64(turn == 4) * np.int64(el[U(i + t4)] == 0)
+            + np.int64(turn == 5) * np.int64(el[U(i + t5)] == 0)
+            + np.int64(turn == 6) * np.int64(el[U(i + t6)] == 0)
+            + np.int64(turn == 7) * np.int64(el[U(i + t7)] == 0)
+        )
+        gas = DRIFT + (np.int64(u24 < drift[ux_]) & free)
+        movers = (np.int64(phase == 2) | np.int64(phase == 3)) * falls + np.int64(phase == 4) * gas
+        full = np.int64(el[U(i)] != 0)
+        counts = timed & np.int64(left > 0)
+        out[ux_] = np.int8(simple * (movers + counts * COUNTS_DOWN) + ((1 - simple) & full) * ACT)
+
+
+@kernel
+def apply_row(planes: Any, base: int, xa: int, xb: int, acc: Any, dec: Any) -> None:
+    """What the decisions of cells xa..xb-1 settle at once, before anyone moves: lifetimes count down (COUNTS_DOWN,
+    which is then dropped from the decision) and a particle that crosses no cell this tick takes its new speed
+    (COAST)."""
+    vx, vy, life = planes[2], planes[3], planes[4]
+    ax, ay = acc[0], acc[1]
+    for x in range(xa, xb):
+        i = U(base + x)
+        d = dec[U(x)]
+        life[i] -= np.uint16((d & COUNTS_DOWN) != 0)
+        dec[U(x)] = d & WHAT
+        if d & WHAT == COAST:
+            vx[i] = np.float32(min(max(vx[i] + ax, -8.0), 8.0))
+            vy[i] = np.float32(min(max(vy[i] + ay, -8.0), 8.0))
