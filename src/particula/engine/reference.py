@@ -142,8 +142,7 @@ def motion(
             if decision == "coast":
                 i = y * grid.width + x
                 vx, vy = grid.cells["velocity_x"], grid.cells["velocity_y"]
-                vx[i] = _f32(min(max(vx[i] + ax, -8.0), 8.0))
-                vy[i] = _f32(min(max(vy[i] + ay, -8.0), 8.0))
+                vx[i], vy[i] = _f32(_accelerate(vx[i], ax)), _f32(_accelerate(vy[i], ay))
         for x in columns:
             i = y * grid.width + x
             element = grid.element(i)
@@ -161,7 +160,7 @@ def motion(
                     grid.move(i, target)
             elif decision == "travel":
                 vx, vy = grid.cells["velocity_x"], grid.cells["velocity_y"]
-                ux, uy = min(max(vx[i] + ax, -8.0), 8.0), min(max(vy[i] + ay, -8.0), 8.0)
+                ux, uy = _accelerate(vx[i], ax), _accelerate(vy[i], ay)
                 _travel(grid, x, y, element, bits, ux, uy, walls)
             elif decision == "settle":
                 _stop(grid, x, y)
@@ -195,8 +194,7 @@ def _decide(grid: _Grid, x: int, y: int, g: int, seed: int, tick: int, ax: float
     if element.phase == PHASE_SOLID:
         return "stay", -1
     vx, vy = grid.cells["velocity_x"], grid.cells["velocity_y"]
-    ux = min(max(vx[i] + ax, -8.0), 8.0)
-    uy = min(max(vy[i] + ay, -8.0), 8.0)
+    ux, uy = _accelerate(vx[i], ax), _accelerate(vy[i], ay)
     if g >= 0:
         j = (y + _DY[g]) * grid.width + x + _DX[g]
         falling_away = vx[j] * _DX[g] + vy[j] * _DY[g] > 0.0
@@ -267,6 +265,11 @@ def _vanish(grid: _Grid, x: int, y: int) -> None:
     grid.mark(x, y)
 
 
+def _accelerate(v: float, a: float) -> float:
+    """A velocity component after one tick of acceleration a, clamped to 8 cells per tick."""
+    return min(max(v + a, -8.0), 8.0)
+
+
 def _f32(value: float) -> float:
     return float(np.float32(value))
 
@@ -274,8 +277,7 @@ def _f32(value: float) -> float:
 def _fall(grid: _Grid, x: int, y: int, element: Element, g: int, bits: int, ax: float, ay: float, walls: bool) -> None:
     i = y * grid.width + x
     vx, vy = grid.cells["velocity_x"], grid.cells["velocity_y"]
-    ux = min(max(vx[i] + ax, -8.0), 8.0)
-    uy = min(max(vy[i] + ay, -8.0), 8.0)
+    ux, uy = _accelerate(vx[i], ax), _accelerate(vy[i], ay)
     if g >= 0:
         gx, gy = x + _DX[g], y + _DY[g]
         if grid.inside(gx, gy):

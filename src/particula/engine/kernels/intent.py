@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 
 from particula.engine.jit import kernel
-from particula.engine.rng import GOLDEN, MIX1, MIX2, P_MOVE
+from particula.engine.kernels.motion import accelerate
+from particula.engine.rng import INV24, P_MOVE, draw
 from particula.engine.tables import K_LEVELS, K_MLO, K_PHASE, K_REACTIVE, K_TIMED, K_TOOL
 
 U = np.uint64
@@ -29,7 +30,6 @@ WHAT = 15  # the decision without COUNTS_DOWN
 # The directions a decision looks along, as rows of `dirs` (dx, dy): gravity, the two downhill diagonals (first,
 # second), the two sides (left, right); and `turns`: the eight directions a gas may drift in (by its 3 random bits).
 D_GRAVITY, D_FIRST, D_SECOND, D_LEFT, D_RIGHT = range(5)
-_S8, _S27, _S30, _S31 = U(8), U(27), U(30), U(31)
 
 
 @kernel
@@ -61,11 +61,7 @@ def rank_row(el: Any, ctype: Any, base: int, xa: int, xb: int, rank: Any, n: int
 def hash_row(key: Any, base: int, xa: int, count: int, out: Any) -> None:
     """The movement draw (rng.draw with P_MOVE) of cells xa.. into out[xa..]; `count` is a multiple of 8."""
     for k in range(count):
-        z = key ^ ((U(base + xa + k) << _S8) | U(P_MOVE))
-        z = z + GOLDEN
-        z = (z ^ (z >> _S30)) * MIX1
-        z = (z ^ (z >> _S27)) * MIX2
-        out[U(xa + k)] = z ^ (z >> _S31)
+        out[U(xa + k)] = draw(key, base + xa + k, P_MOVE)
 
 
 @kernel
@@ -138,8 +134,7 @@ def decide_row(
         limit = np.int64(lim[ux_])
         # Powders and liquids: the support below, then resting (and sliding) or falling.
         v0x, v0y = vx[U(i)], vy[U(i)]
-        ux = min(max(v0x + ax, -8.0), 8.0)
-        uy = min(max(v0y + ay, -8.0), 8.0)
+        ux, uy = accelerate(v0x, ax), accelerate(v0y, ay)
         j = U(i + og)
         away = vx[j] * gdx + vy[j] * gdy
         supported = np.int64(np.int64(r_g[U(x + gdx)]) >= limit) & np.int64(away <= 0.0)
@@ -166,10 +161,10 @@ def decide_row(
         )
         speed = max(abs(ux), abs(uy))
         moves = np.int64(ux != 0.0) | np.int64(uy != 0.0)
-        coast = np.int64(speed < 1.0) & (1 - np.int64(u24 * (1.0 / 16777216.0) < speed))
+        coast = np.int64(speed < 1.0) & (1 - np.int64(u24 * INV24 < speed))
         # A fall that crosses exactly one cell (most do) is a STEP: the cell it aims at is worked out here, as
         # motion.travel would (aim = (dy + 1) * 3 + dx + 1); longer falls TRAVEL cell by cell at their turn.
-        frac = u24 * (1.0 / 16777216.0)
+        frac = u24 * INV24
         one = (np.int64(speed < 1.0) & np.int64(frac < speed)) | (
             np.int64(speed >= 1.0) & np.int64(speed < 2.0) & (1 - np.int64(frac < speed - 1.0))
         )
@@ -212,5 +207,5 @@ def apply_row(planes: Any, base: int, xa: int, xb: int, acc: Any, dec: Any) -> N
         life[i] -= np.uint16((d & COUNTS_DOWN) != 0)
         dec[U(x)] = d & WHAT
         if d & WHAT == COAST:
-            vx[i] = np.float32(min(max(vx[i] + ax, -8.0), 8.0))
-            vy[i] = np.float32(min(max(vy[i] + ay, -8.0), 8.0))
+            vx[i] = np.float32(accelerate(vx[i], ax))
+            vy[i] = np.float32(accelerate(vy[i], ay))

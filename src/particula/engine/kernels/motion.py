@@ -137,6 +137,12 @@ def slide(i: int, x: int, y: int, a: int, liquid: bool, n: int, p: Any, cells: C
 
 
 @inline
+def accelerate(v: float, a: float) -> float:
+    """A velocity component after one tick of acceleration a, clamped to MAX_SPEED."""
+    return min(max(v + a, -MAX_SPEED), MAX_SPEED)
+
+
+@inline
 def draw_move(i: int, p: Any) -> np.uint64:
     """The particle's random bits for this tick (purpose P_MOVE)."""
     return draw(p[3], i, P_MOVE)
@@ -157,6 +163,7 @@ def travel(
     ux: float,
     uy: float,
     a: int,
+    h: np.uint64,
     n: int,
     p: Any,
     cells: Cells,
@@ -165,13 +172,14 @@ def travel(
     changed: Any,
     stamp: Any,
 ) -> None:
-    """Move along the velocity (ux, uy) cell by cell until blocked; store the velocity that remains."""
+    """Move along the velocity (ux, uy) cell by cell until blocked; store the velocity that remains. `h` is the
+    particle's movement draw (draw_move)."""
     width, height = p[0], p[1]
     vx, vy = cells[2], cells[3]
     speed = max(abs(ux), abs(uy))
     steps = int(speed)
     # Fractions of a cell per tick are kept on average by rounding up with that probability.
-    steps += int(uniform24(draw_move(i, p)) * INV24 < speed - steps)
+    steps += int(uniform24(h) * INV24 < speed - steps)
     cur, cx, cy = i, x, y
     if steps > 0:
         sx, sy = ux / speed, uy / speed
@@ -270,8 +278,7 @@ def fall(
     width, height, ax, ay, g = p[0], p[1], p[5], p[6], p[7]
     vx, vy = cells[2], cells[3]
     vx0, vy0 = vx[U(i)], vy[U(i)]
-    ux = min(max(vx0 + ax, -MAX_SPEED), MAX_SPEED)
-    uy = min(max(vy0 + ay, -MAX_SPEED), MAX_SPEED)
+    ux, uy = accelerate(vx0, ax), accelerate(vy0, ay)
     if g >= 0:
         gdx, gdy = DX[g], DY[g]
         gx, gy = x + gdx, y + gdy
@@ -295,7 +302,7 @@ def fall(
                 move(i, j, x, y, j % width, j // width, p, cells, changed, stamp)
             return
     if ux != 0.0 or uy != 0.0:
-        travel(i, x, y, ux, uy, a, n, p, cells, tabs, mt, changed, stamp)
+        travel(i, x, y, ux, uy, a, draw_move(i, p), n, p, cells, tabs, mt, changed, stamp)
 
 
 @inline

@@ -40,7 +40,7 @@ from particula.engine.kernels.intent import (
     lookup_row,
     rank_row,
 )
-from particula.engine.kernels.motion import MAX_SPEED, can_enter, drift, fall, move, step, travel
+from particula.engine.kernels.motion import accelerate, can_enter, drift, fall, move, step, travel
 from particula.engine.tables import K_MLO, K_PHASE, K_REACTIVE, K_SPECIAL, K_TIMED, K_TOOL
 
 U = np.uint64
@@ -130,10 +130,9 @@ def carry_out(
         if el[U(j)] == 0:
             move(i, j, x, y, nx, ny, p, cells, changed, stamp)
     elif d >= TRAVEL:
-        ux = min(max(vx[U(i)] + p[5], -MAX_SPEED), MAX_SPEED)
-        uy = min(max(vy[U(i)] + p[6], -MAX_SPEED), MAX_SPEED)
+        ux, uy = accelerate(vx[U(i)], p[5]), accelerate(vy[U(i)], p[6])
         if d == TRAVEL:
-            travel(i, x, y, ux, uy, int(el[U(i)]), n, p, cells, tabs, mt, changed, stamp)
+            travel(i, x, y, ux, uy, int(el[U(i)]), draws[U(x)], n, p, cells, tabs, mt, changed, stamp)
         else:
             step(i, x, y, ux, uy, int(aim[U(x)]), n, p, cells, mt, changed, stamp)
     else:
