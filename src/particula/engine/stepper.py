@@ -57,6 +57,7 @@ class Stepper:
         self.changed = np.zeros(state.chunk_awake.size, np.uint8)  # chunks the passes of this tick marked
         self._rows = heat_scratch(settings.width)
         self._decide = decision_scratch(settings.width)
+        self._directions: tuple[tuple[int, float, float], tuple[npt.NDArray[np.generic], ...]] | None = None
 
     def particle_pass(self, awake: npt.NDArray[np.generic]) -> None:
         """This tick's particle pass over the chunks set in `awake` (flat); what it changes is marked in `changed`."""
@@ -78,9 +79,15 @@ class Stepper:
             self._stamp,
             x_forward,
             y_forward,
-            decision_directions(g, ax, ay),
+            self._directions_for(g, ax, ay),
             self._decide,
         )
+
+    def _directions_for(self, g: int, ax: float, ay: float) -> tuple[npt.NDArray[np.generic], ...]:
+        """decision_directions, made again only when gravity changed (it costs more than an idle tick's passes)."""
+        if self._directions is None or self._directions[0] != (g, ax, ay):
+            self._directions = ((g, ax, ay), decision_directions(g, ax, ay))
+        return self._directions[1]
 
     def step(self) -> None:
         """Advance the state by one tick, in place: particles, then heat, then the chunk map for the next tick.
