@@ -11,7 +11,16 @@ from particula.engine import elements
 from particula.engine.element_data import ELEMENTS
 from particula.engine.element_types import CATEGORIES, PHASE_GAS, PHASE_LIQUID, PHASE_POWDER
 from particula.engine.reaction_data import REACTIONS
-from particula.engine.tables import ENTER_ORIGIN, F_DENSITY, TABLES
+from particula.engine.tables import (
+    ENTER_ORIGIN,
+    F_DENSITY,
+    K_LEVELS,
+    K_PHASE,
+    PAIR_DRIFT,
+    PAIR_KIND,
+    PAIR_LIMIT,
+    TABLES,
+)
 
 
 def test_there_are_at_least_forty_paintable_elements_in_every_category() -> None:
@@ -119,7 +128,8 @@ def test_ranks_and_limits_say_who_may_enter_what_the_enter_table_says() -> None:
     """The row decisions compare two small numbers; every mover, cell and held fuel must get the table's answer."""
     motion = TABLES.motion
     count = motion.kind.size
-    enter, rank = motion.enter.reshape(count, count), motion.rank.reshape(count, count)
+    enter = motion.enter.reshape(count, count)
+    rank = (motion.pair & np.uint64(255)).reshape(count, count)
     movers = [a for a, element in enumerate(ELEMENTS) if element.phase in (PHASE_POWDER, PHASE_LIQUID, PHASE_GAS)]
     assert len(movers) > 20
     for a in movers:
@@ -129,6 +139,27 @@ def test_ranks_and_limits_say_who_may_enter_what_the_enter_table_says() -> None:
                 if bits & ENTER_ORIGIN and held != 0:
                     bits = enter[a, held]
                 assert bool(rank[b, held] < motion.limit[a]) == bool(bits & 1), (a, b, held)
+
+
+def test_a_burning_fuel_is_decided_as_its_fuel_and_everything_else_as_itself() -> None:
+    """The packed pair a row's decisions read: the cell's own flags and drift, the phase, level seeking and entry
+    limit of the element it moves as (burning oil falls and levels like oil, flames without fuel rise)."""
+    motion = TABLES.motion
+    count = motion.kind.size
+    pair = motion.pair.reshape(count, count)
+    motion_bits = K_PHASE | K_LEVELS
+    for b in range(count):
+        for held in range(count):
+            mover = held if ELEMENTS[b].moves_like_origin and held != 0 else b
+            v = int(pair[b, held])
+            kind = (v >> PAIR_KIND) & 255
+            assert kind & ~motion_bits == int(motion.kind[b]) & ~motion_bits, (b, held)
+            assert kind & motion_bits == int(motion.kind[mover]) & motion_bits, (b, held)
+            assert (v >> PAIR_LIMIT) & 255 == motion.limit[mover], (b, held)
+            assert v >> PAIR_DRIFT == motion.drift[b], (b, held)
+    fire, oil = elements.id_of("fire"), elements.id_of("oil")
+    assert (int(pair[fire, oil]) >> PAIR_KIND) & K_PHASE == PHASE_LIQUID
+    assert (int(pair[fire, 0]) >> PAIR_KIND) & K_PHASE == ELEMENTS[fire].phase
 
 
 def test_reaction_partners_as_bit_sets_are_the_reaction_table() -> None:

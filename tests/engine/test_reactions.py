@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from particula.engine import World
+import numpy as np
+
+from particula.engine import World, elements
 
 
 def test_lava_melts_ice_and_cools_into_stone() -> None:
@@ -74,3 +76,23 @@ def test_a_cloner_copies_what_touches_it_and_a_void_deletes() -> None:
     world2.fill_rect(0, 0, 10, 3, "sand")
     world2.step(100)
     assert world2.count("sand") == 0
+
+
+def test_burning_oil_falls_like_oil_while_a_bare_flame_rises() -> None:
+    world = World(20, 40, seed=6)
+    planes = world.state.planes
+    fire, oil = elements.id_of("fire"), elements.id_of("oil")
+    for x, held in ((6, oil), (10, 0), (14, oil)):
+        planes["element"][3, x] = fire
+        planes["ctype"][3, x] = held
+        planes["life"][3, x] = 200
+        planes["temperature"][3, x] = 900.0
+    world.state.chunk_awake[...] = 1
+    world.step(40)
+    ids, held = world.element_ids(), planes["ctype"]
+    burning_oil = np.nonzero((ids == fire) & (held == oil))[0]
+    flames = np.nonzero((ids == fire) & (held == 0))[0]
+    assert len(burning_oil) == 2  # still burning
+    assert burning_oil.min() >= 38  # and fell to the floor
+    assert len(flames) == 1
+    assert flames[0] <= 3  # the flame without fuel drifted up, or stayed

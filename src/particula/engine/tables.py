@@ -56,6 +56,10 @@ K_MLO = 32  # moves like the element in its ctype (a burning fuel)
 K_TIMED = 64  # its cells may count down a lifetime (a new one starts one, or it remembers a burning fuel)
 K_SPECIAL = K_REACTIVE | K_TOOL | K_MLO | K_TIMED  # anything beyond "cross a threshold, then move by phase"
 K_LEVELS = 128  # a liquid whose surface walks toward a drop (spread > 0)
+# Motion.pair, what a row's decisions read of a cell of element b holding ctype c, packed in one 64-bit word:
+# bits 0-7 its rank as a target (below), bits 8-15 b's kind byte with the phase and K_LEVELS of the element it moves
+# as (a burning fuel moves as its fuel), bits 16-23 the entry limit of the element it moves as, bits 32-56 b's drift.
+PAIR_KIND, PAIR_LIMIT, PAIR_DRIFT = 8, 16, 32
 ENTER_ORIGIN = 2  # flag in Motion.enter: the cell moves as its ctype element, when it has one
 ENTER_SLOWS = 4  # flag in Motion.enter: the cell holds a liquid, which stops a particle pushing into it this tick
 
@@ -91,11 +95,11 @@ class Motion:
     # bit 2 (ENTER_SLOWS) where b is a liquid: pushing into it takes the rest of the tick (a gas does not).
     enter: npt.NDArray[np.uint8]
     # The same rule as two small numbers, for the branch-free decisions (kernels/intent.py): a particle moving as a
-    # may enter a cell of element b holding ctype c when rank[b * N + c] < limit[a]. Empty cells rank 0, liquids
+    # may enter a cell of element b holding ctype c when rank(b, c) < limit[a]. Empty cells rank 0, liquids
     # and gases 1 + the number of distinct fluid densities below theirs, everything else 255; a gas's limit is 1
     # (empty cells only), a powder's or liquid's 1 + the number of fluid densities below its own.
-    rank: npt.NDArray[np.uint8]  # (N * N,)
     limit: npt.NDArray[np.uint8]  # (N,)
+    pair: npt.NDArray[np.uint64]  # (N * N,): see PAIR_KIND; the rank of (b, c) is pair[b * N + c] & 255
     partners: npt.NDArray[np.uint64]  # (N,): bit b set where the element reacts with element b (N <= 64)
 
     def arrays(self) -> tuple[npt.NDArray[np.generic], ...]:
@@ -107,7 +111,7 @@ class Motion:
             self.spread,
             self.drift,
             self.enter,
-            self.rank,
+            self.pair,
             self.limit,
             self.partners,
         )
@@ -227,15 +231,16 @@ def _motion(ints: IntTable, floats: FloatTable, reaction_of: npt.NDArray[np.int1
     packed = enter.astype(np.uint8) | np.where(ints[:, I_MOVES_LIKE_ORIGIN] == 1, ENTER_ORIGIN, 0)[None, :]
     packed |= np.where(phase == PHASE_LIQUID, ENTER_SLOWS, 0)[None, :]
     rank, limit = _ranks(phase, density, ints[:, I_MOVES_LIKE_ORIGIN] == 1)
+    drift = np.ceil(floats[:, F_DRIFT] * 2.0**24).astype(np.int64)
     return Motion(
         kind=kind.astype(np.uint8),
         high_t=floats[:, F_HIGH_T].astype(np.float32),
         low_t=floats[:, F_LOW_T].astype(np.float32),
         spread=ints[:, I_SPREAD].astype(np.int64),
-        drift=np.ceil(floats[:, F_DRIFT] * 2.0**24).astype(np.int64),
+        drift=drift,
         enter=packed.astype(np.uint8).reshape(-1),
-        rank=rank.reshape(-1),
         limit=limit,
+        pair=_pairs(kind.astype(np.uint8), rank, limit, drift, ints[:, I_MOVES_LIKE_ORIGIN] == 1),
         partners=_partners(reaction_of),
     )
 
@@ -257,6 +262,27 @@ def _ranks(
     origin = moves_like_origin[:, None] & (np.arange(rank.size) != 0)[None, :]
     pair[origin] = np.broadcast_to(rank[None, :], pair.shape)[origin]
     return pair.astype(np.uint8), limit.astype(np.uint8)
+
+
+def _pairs(
+    kind: npt.NDArray[np.uint8],
+    rank: npt.NDArray[np.uint8],
+    limit: npt.NDArray[np.uint8],
+    drift: npt.NDArray[np.int64],
+    moves_like_origin: npt.NDArray[np.bool_],
+) -> npt.NDArray[np.uint64]:
+    """Motion.pair (see PAIR_KIND) from the per-element columns and the (N, N) ranks."""
+    count = kind.size
+    held = np.arange(count)
+    # The element each (b, c) moves as: c for a burning fuel holding one, else b.
+    mover = np.where(moves_like_origin[:, None] & (held != 0)[None, :], held[None, :], np.arange(count)[:, None])
+    motion_bits = K_PHASE | K_LEVELS
+    decided = (kind[:, None] & ~np.uint8(motion_bits)) | (kind[mover] & np.uint8(motion_bits))
+    pair = rank.astype(np.uint64)
+    pair |= decided.astype(np.uint64) << np.uint64(PAIR_KIND)
+    pair |= limit[mover].astype(np.uint64) << np.uint64(PAIR_LIMIT)
+    pair |= drift.astype(np.uint64)[:, None] << np.uint64(PAIR_DRIFT)
+    return pair.reshape(-1)
 
 
 def build() -> Tables:

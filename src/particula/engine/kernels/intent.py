@@ -21,7 +21,7 @@ import numpy as np
 from particula.engine.jit import kernel
 from particula.engine.kernels.motion import accelerate
 from particula.engine.rng import INV24, P_MOVE, draw
-from particula.engine.tables import K_LEVELS, K_MLO, K_PHASE, K_REACTIVE, K_TIMED, K_TOOL
+from particula.engine.tables import K_LEVELS, K_PHASE, K_REACTIVE, K_TIMED, K_TOOL, PAIR_DRIFT, PAIR_KIND, PAIR_LIMIT
 
 U = np.uint64
 STAY, ACT, DRIFT, DRIFT_MOVE, SETTLE, SETTLE_FIRST, SETTLE_SECOND, COAST, TRAVEL, STEP = range(10)
@@ -34,27 +34,45 @@ D_GRAVITY, D_FIRST, D_SECOND, D_LEFT, D_RIGHT = range(5)
 
 @kernel
 def lookup_row(
-    el: Any, temp: Any, base: int, xa: int, xb: int, mt: Any, kd: Any, lim: Any, drift: Any, inr: Any, mates: Any
+    el: Any,
+    temp: Any,
+    ctype: Any,
+    base: int,
+    xa: int,
+    xb: int,
+    mt: Any,
+    kd: Any,
+    lim: Any,
+    drift: Any,
+    inr: Any,
+    mates: Any,
+    ranks: Any,
 ) -> None:
-    """Cells xa..xb-1 of the row starting at `base`: each particle's kind byte, entry limit, drift chance, whether
-    its temperature is inside its range (no state change due) and its reaction partners."""
-    kind, high_t, low_t, drift_of, limit, partners = mt[0], mt[1], mt[2], mt[4], mt[7], mt[8]
-    for x in range(xa, xb):
-        e = el[U(base + x)]
-        t = temp[U(base + x)]
-        kd[U(x)] = kind[e]
-        lim[U(x)] = limit[e]
-        drift[U(x)] = drift_of[e]
+    """Cells xa-1..xb of the row starting at `base` (one lookup of tables.Motion.pair, two thresholds and the
+    partners): each particle's kind byte and entry limit (a burning fuel's those of its fuel), drift chance,
+    whether its temperature is inside its range (no state change due), its reaction partners, and its rank as a
+    target."""
+    high_t, low_t, pair, partners = mt[1], mt[2], mt[6], mt[8]
+    n = np.int64(mt[0].shape[0])
+    for x in range(xa - 1, xb + 1):
+        i = U(base + x)
+        e = el[i]
+        t = temp[i]
+        v = pair[U(np.int64(e) * n + np.int64(ctype[i]))]
+        ranks[U(x)] = np.uint8(v & U(255))
+        kd[U(x)] = np.uint8((v >> U(PAIR_KIND)) & U(255))
+        lim[U(x)] = np.uint8((v >> U(PAIR_LIMIT)) & U(255))
+        drift[U(x)] = np.int64(v >> U(PAIR_DRIFT))
         inr[U(x)] = (t <= high_t[e]) & (t >= low_t[e])
         mates[U(x)] = partners[e]
 
 
 @kernel
-def rank_row(el: Any, ctype: Any, base: int, xa: int, xb: int, rank: Any, n: int, out: Any) -> None:
-    """How each of cells xa..xb-1 ranks as a target (tables.Motion.rank), burning fuels as their fuel."""
+def rank_row(el: Any, ctype: Any, base: int, xa: int, xb: int, pair: Any, n: int, out: Any) -> None:
+    """How each of cells xa..xb-1 ranks as a target (tables.Motion.pair), burning fuels as their fuel."""
     for x in range(xa, xb):
         i = U(base + x)
-        out[U(x)] = rank[U(np.int64(el[i]) * n + np.int64(ctype[i]))]
+        out[U(x)] = np.uint8(pair[U(np.int64(el[i]) * n + np.int64(ctype[i]))] & U(255))
 
 
 @kernel
@@ -90,7 +108,7 @@ def decide_row(
     `acc` is (ax, ay, has_gravity); `ranks` holds the target ranks of the rows above, of and below this one (rank_row),
     at least where `dirs` looks.
     """
-    el, vx, vy, life, ctype = planes[0], planes[2], planes[3], planes[4], planes[5]
+    el, vx, vy, life = planes[0], planes[2], planes[3], planes[4]
     ax, ay = acc[0], acc[1]
     has_g = np.int64(acc[2] != 0.0)
     gdx, gdy = dirs[D_GRAVITY, 0], dirs[D_GRAVITY, 1]
@@ -109,7 +127,7 @@ def decide_row(
         k = np.int64(kd[ux_])
         phase = k & K_PHASE
         # Special traits the decision can still take in: a lifetime with more than one tick left, reactions with no
-        # partner beside it, a burning fuel holding no fuel (it moves as itself). Tools, and the rest, act.
+        # partner beside it, a burning fuel (its kind byte has the phase of its fuel). Tools, and the rest, act.
         left = np.int64(life[U(i)])
         pm = mates[ux_]
         partner = (
@@ -125,7 +143,6 @@ def decide_row(
         calm_kind = (
             (1 - (timed & np.int64(left == 1)))
             & (1 - (np.int64((k & K_REACTIVE) != 0) & np.int64(partner)))
-            & (1 - (np.int64((k & K_MLO) != 0) & np.int64(ctype[U(i)] != 0)))
             & np.int64((k & K_TOOL) == 0)
         )
         simple = calm_kind & np.int64(inr[ux_] != 0)

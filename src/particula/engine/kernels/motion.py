@@ -22,7 +22,7 @@ import numpy as np
 from particula.engine.jit import inline, kernel
 from particula.engine.kernels.cells import DX, DY, Cells, Tabs, become, inside, mark, swap
 from particula.engine.rng import INV24, P_MOVE, draw, uniform24
-from particula.engine.tables import ENTER_ORIGIN, ENTER_SLOWS
+from particula.engine.tables import ENTER_ORIGIN, ENTER_SLOWS, K_MLO
 
 U = np.uint64  # an index cast: a signed index makes Numba add a negative-index wraparound to every access
 MAX_SPEED = 8.0  # cells per tick: keeps the cost of one particle's move bounded
@@ -50,6 +50,12 @@ def entry(a: int, j: int, n: int, cells: Cells, mt: Any) -> Any:
         if c != 0:
             v = enter[U(a * n + c)]
     return v
+
+
+@inline
+def mover(e: int, c: int, kind: Any) -> int:
+    """The element a particle of element e holding ctype c moves as: a burning fuel holding a fuel moves as it."""
+    return c if (kind[e] & K_MLO) and c != 0 else e
 
 
 @inline
@@ -124,7 +130,7 @@ def slide(i: int, x: int, y: int, a: int, liquid: bool, n: int, p: Any, cells: C
     jl = ly * p[0] + lx if l_in else i
     jr = ry * p[0] + rx if r_in else i
     l_full, r_full = el[U(jl)] != 0, el[U(jr)] != 0
-    spread = mt[3][el[U(i)]]
+    spread = mt[3][a]
     if (spread > 0) & ((l_in & ~l_full) | (r_in & ~r_full)):
         first = level_target(x, y, left, spread, p, el)
         second = level_target(x, y, right, spread, p, el)
@@ -232,6 +238,7 @@ def step(
     ux: float,
     uy: float,
     a: int,
+    aim: int,
     n: int,
     p: Any,
     cells: Cells,
@@ -239,13 +246,14 @@ def step(
     changed: Any,
     stamp: Any,
 ) -> None:
-    """travel for a fall of exactly one cell, toward neighbour `a` ((dy + 1) * 3 + dx + 1), worked out when
-    the row decided: into it if it may enter (a liquid there takes its speed), else it takes the blocker's speed."""
+    """travel for a fall of exactly one cell, toward neighbour `aim` ((dy + 1) * 3 + dx + 1), worked out when
+    the row decided: into it if a particle moving as a may enter (a liquid there takes its speed), else it takes
+    the blocker's speed."""
     width, cw = p[0], p[2]
     vx, vy = cells[2], cells[3]
-    nx, ny = x + a % 3 - 1, y + a // 3 - 1
+    nx, ny = x + aim % 3 - 1, y + aim // 3 - 1
     j = ny * width + nx
-    bits = entry(int(cells[0][U(i)]), j, n, cells, mt)
+    bits = entry(a, j, n, cells, mt)
     if bits & 1:
         move(i, j, x, y, nx, ny, p, cells, changed, stamp)
         if bits & ENTER_SLOWS:

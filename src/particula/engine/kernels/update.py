@@ -40,8 +40,8 @@ from particula.engine.kernels.intent import (
     lookup_row,
     rank_row,
 )
-from particula.engine.kernels.motion import accelerate, can_enter, drift, fall, move, step, travel
-from particula.engine.tables import K_MLO, K_PHASE, K_REACTIVE, K_SPECIAL, K_TIMED, K_TOOL
+from particula.engine.kernels.motion import accelerate, can_enter, drift, fall, move, mover, step, travel
+from particula.engine.tables import K_PHASE, K_REACTIVE, K_SPECIAL, K_TIMED, K_TOOL
 
 U = np.uint64
 
@@ -84,11 +84,8 @@ def act(i: int, x: int, y: int, p: Any, cells: Cells, tabs: Tabs, mt: Any, chang
         if kd & K_TOOL:
             run_tool(i, x, y, p, cells, tabs, changed, stamp)
             return
-        if kd & K_MLO:
-            c = int(ctype[U(i)])
-            if c != 0:
-                a = c
-                phase = kind[c] & K_PHASE
+        a = mover(e, int(ctype[U(i)]), kind)
+        phase = kind[a] & K_PHASE
     else:
         t = temp[U(i)]
         if (t > high_t[e] or t < low_t[e]) and change_state(i, x, y, False, p, cells, tabs, mt, changed):
@@ -123,6 +120,7 @@ def carry_out(
     el, vx, vy = cells[0], cells[2], cells[3]
     dirs, turns = q[0], q[1]
     n = mt[0].shape[0]
+    a = mover(int(el[U(i)]), int(cells[5][U(i)]), mt[0])
     if d == DRIFT_MOVE:  # its chunk was marked when the row decided
         t = np.int64(draws[U(x)] & U(7))
         nx, ny = x + turns[t, 0], y + turns[t, 1]
@@ -132,9 +130,9 @@ def carry_out(
     elif d >= TRAVEL:
         ux, uy = accelerate(vx[U(i)], p[5]), accelerate(vy[U(i)], p[6])
         if d == TRAVEL:
-            travel(i, x, y, ux, uy, int(el[U(i)]), draws[U(x)], n, p, cells, tabs, mt, changed, stamp)
+            travel(i, x, y, ux, uy, a, draws[U(x)], n, p, cells, tabs, mt, changed, stamp)
         else:
-            step(i, x, y, ux, uy, int(aim[U(x)]), n, p, cells, mt, changed, stamp)
+            step(i, x, y, ux, uy, a, int(aim[U(x)]), n, p, cells, mt, changed, stamp)
     else:
         if (vx[U(i)] != 0.0) | (vy[U(i)] != 0.0):
             vx[U(i)] = np.float32(0.0)
@@ -144,7 +142,7 @@ def carry_out(
             s = D_FIRST if d == SETTLE_FIRST else D_SECOND
             nx, ny = x + dirs[s, 0], y + dirs[s, 1]
             j = ny * width + nx
-            if can_enter(int(el[U(i)]), j, n, cells, mt):
+            if can_enter(a, j, n, cells, mt):
                 move(i, j, x, y, nx, ny, p, cells, changed, stamp)
 
 
@@ -171,7 +169,7 @@ def update_pass(
     el, temp, ctype = cells[0], cells[1], cells[5]
     dirs, turns, acc, need = q
     kd, lim, drift_row, inr, draws, dec, todo, ranks, mates, aim = rows
-    rank, n = mt[6], mt[0].shape[0]
+    pair, n = mt[6], mt[0].shape[0]
     for row in range(height):
         y = row if y_forward else height - 1 - row
         base = y * width
@@ -189,10 +187,10 @@ def update_pass(
             x0, x1 = c0 << 4, min(c1 << 4, width)
             xa, xb = (max(x0, 1), min(x1, width - 1)) if interior else (x0, x0)
             if xb > xa:
-                lookup_row(el, temp, base, xa, xb, mt, kd, lim, drift_row, inr, mates)
-                for dy in range(3):
+                lookup_row(el, temp, ctype, base, xa, xb, mt, kd, lim, drift_row, inr, mates, ranks[1])
+                for dy in (0, 2):
                     if need[dy]:
-                        rank_row(el, ctype, base + (dy - 1) * width, xa - 1, xb + 1, rank, n, ranks[dy])
+                        rank_row(el, ctype, base + (dy - 1) * width, xa - 1, xb + 1, pair, n, ranks[dy])
                 hash_row(p[3], base, xa, (xb - xa + 7) & ~7, draws)
                 decide_row(
                     cells,
