@@ -21,7 +21,17 @@ import numpy as np
 from particula.engine.jit import kernel
 from particula.engine.kernels.motion import accelerate
 from particula.engine.rng import INV24, P_MOVE, draw
-from particula.engine.tables import K_LEVELS, K_PHASE, K_REACTIVE, K_TIMED, K_TOOL, PAIR_DRIFT, PAIR_KIND, PAIR_LIMIT
+from particula.engine.tables import (
+    K_LEVELS,
+    K_PHASE,
+    K_REACTIVE,
+    K_TIMED,
+    K_TOOL,
+    PAIR_DRIFT,
+    PAIR_KIND,
+    PAIR_LIMIT,
+    TABLES,
+)
 
 U = np.uint64
 STAY, ACT, DRIFT, DRIFT_MOVE, SETTLE, SETTLE_FIRST, SETTLE_SECOND, COAST, TRAVEL, STEP = range(10)
@@ -30,56 +40,95 @@ WHAT = 15  # the decision without COUNTS_DOWN
 # The directions a decision looks along, as rows of `dirs` (dx, dy): gravity, the two downhill diagonals (first,
 # second), the two sides (left, right); and `turns`: the eight directions a gas may drift in (by its 3 random bits).
 D_GRAVITY, D_FIRST, D_SECOND, D_LEFT, D_RIGHT = range(5)
+# The tables the lookups read, as globals: Numba compiles them in as constant data, which LLVM knows no store can
+# touch, so the lookup loops vectorise (with gathers); passed as arguments they could alias the scratch rows, and the
+# loops stay scalar. (The cache directory follows the digest of the engine's sources, element data included.)
+_N = TABLES.motion.kind.size
+_PAIR, _PARTNERS = TABLES.motion.pair, TABLES.motion.partners
+_HIGH_T, _LOW_T = TABLES.motion.high_t, TABLES.motion.low_t
+# Flags of the row kind byte (lookup_row), beside the phase and K_LEVELS.
+ROW_SIMPLE = 8  # the decisions may take the particle in: nothing special is due this tick
+ROW_COUNTS = 16  # its lifetime counts down this tick (it has more than one tick left)
 
 
 @kernel
-def lookup_row(
-    el: Any,
-    temp: Any,
-    ctype: Any,
-    base: int,
-    xa: int,
-    xb: int,
-    mt: Any,
-    kd: Any,
-    lim: Any,
-    drift: Any,
-    inr: Any,
-    mates: Any,
-    ranks: Any,
-) -> None:
-    """Cells xa-1..xb of the row starting at `base` (one lookup of tables.Motion.pair, two thresholds and the
-    partners): each particle's kind byte and entry limit (a burning fuel's those of its fuel), drift chance,
-    whether its temperature is inside its range (no state change due), its reaction partners, and its rank as a
-    target."""
-    high_t, low_t, pair, partners = mt[1], mt[2], mt[6], mt[8]
-    n = np.int64(mt[0].shape[0])
+def lookup_row(planes: Any, base: int, xa: int, xb: int, width: int, kd: Any, lim: Any, drift: Any, ranks: Any) -> None:
+    """Cells xa-1..xb of the row starting at `base`, looked up once (tables.Motion.pair, two thresholds and the
+    reaction partners) into scratch rows: each particle's entry limit (a burning fuel's that of its fuel), drift
+    chance and rank as a target, and its row kind byte: the phase and K_LEVELS of what it moves as, ROW_SIMPLE when
+    the decisions may take it in (no state change due, no lifetime on its last tick, no reaction partner beside it,
+    no tool) and ROW_COUNTS when its lifetime counts down."""
+    el, temp, life, ctype = planes[0], planes[1], planes[4], planes[5]
     for x in range(xa - 1, xb + 1):
-        i = U(base + x)
-        e = el[i]
-        t = temp[i]
-        v = pair[U(np.int64(e) * n + np.int64(ctype[i]))]
+        i = base + x
+        e = el[U(i)]
+        t = temp[U(i)]
+        v = _PAIR[U(np.int64(e) * _N + np.int64(ctype[U(i)]))]
+        k = np.int64((v >> U(PAIR_KIND)) & U(255))
+        pm = _PARTNERS[e]
+        partner = (
+            (pm >> U(el[U(i + 1)]))
+            | (pm >> U(el[U(i - 1)]))
+            | (pm >> U(el[U(i + width)]))
+            | (pm >> U(el[U(i - width)]))
+        ) & U(1)
+        left = np.int64(life[U(i)])
+        timed = np.int64((k & K_TIMED) != 0)
+        simple = (
+            (1 - (timed & np.int64(left == 1)))
+            & (1 - (np.int64((k & K_REACTIVE) != 0) & np.int64(partner != 0)))
+            & np.int64((k & K_TOOL) == 0)
+            & np.int64(t <= _HIGH_T[e])
+            & np.int64(t >= _LOW_T[e])
+        )
+        counts = timed & np.int64(left > 0)
+        kd[U(x)] = np.uint8((k & (K_PHASE | K_LEVELS)) | simple * ROW_SIMPLE | counts * ROW_COUNTS)
         ranks[U(x)] = np.uint8(v & U(255))
-        kd[U(x)] = np.uint8((v >> U(PAIR_KIND)) & U(255))
         lim[U(x)] = np.uint8((v >> U(PAIR_LIMIT)) & U(255))
         drift[U(x)] = np.int64(v >> U(PAIR_DRIFT))
-        inr[U(x)] = (t <= high_t[e]) & (t >= low_t[e])
-        mates[U(x)] = partners[e]
 
 
 @kernel
-def rank_row(el: Any, ctype: Any, base: int, xa: int, xb: int, pair: Any, n: int, out: Any) -> None:
+def rank_row(el: Any, ctype: Any, base: int, xa: int, xb: int, out: Any) -> None:
     """How each of cells xa..xb-1 ranks as a target (tables.Motion.pair), burning fuels as their fuel."""
     for x in range(xa, xb):
         i = U(base + x)
-        out[U(x)] = np.uint8(pair[U(np.int64(el[i]) * n + np.int64(ctype[i]))] & U(255))
+        out[U(x)] = np.uint8(_PAIR[U(np.int64(el[i]) * _N + np.int64(ctype[i]))] & U(255))
 
 
 @kernel
-def hash_row(key: Any, base: int, xa: int, count: int, out: Any) -> None:
-    """The movement draw (rng.draw with P_MOVE) of cells xa.. into out[xa..]; `count` is a multiple of 8."""
+def hash_row(key: Any, base: int, xa: int, count: int, out: Any, turn: Any) -> None:
+    """The movement draw (rng.draw with P_MOVE) of cells xa.. into out[xa..], and its low three bits (a gas's turn)
+    into turn[xa..]; `count` is a multiple of 8."""
     for k in range(count):
-        out[U(xa + k)] = draw(key, base + xa + k, P_MOVE)
+        z = draw(key, base + xa + k, P_MOVE)
+        out[U(xa + k)] = z
+        turn[U(xa + k)] = np.uint8(z & U(7))
+
+
+@kernel
+def gas_row(el: Any, base: int, xa: int, xb: int, width: int, turns: Any, turn: Any, out: Any) -> None:
+    """Whether the cell each of cells xa..xb-1 would drift into, were it a gas, is empty (by its turn, hash_row).
+
+    A loop of its own over bytes only, which runs many more lanes at once than the decisions' 64-bit ones."""
+    t0, t1 = turns[0, 1] * width + turns[0, 0], turns[1, 1] * width + turns[1, 0]
+    t2, t3 = turns[2, 1] * width + turns[2, 0], turns[3, 1] * width + turns[3, 0]
+    t4, t5 = turns[4, 1] * width + turns[4, 0], turns[5, 1] * width + turns[5, 0]
+    t6, t7 = turns[6, 1] * width + turns[6, 0], turns[7, 1] * width + turns[7, 0]
+    for x in range(xa, xb):
+        i = base + x
+        t = turn[U(x)]
+        # Each of the eight candidate cells is read (contiguous loads); the turn selects one.
+        out[U(x)] = np.uint8(
+            ((t == 0) & (el[U(i + t0)] == 0))
+            | ((t == 1) & (el[U(i + t1)] == 0))
+            | ((t == 2) & (el[U(i + t2)] == 0))
+            | ((t == 3) & (el[U(i + t3)] == 0))
+            | ((t == 4) & (el[U(i + t4)] == 0))
+            | ((t == 5) & (el[U(i + t5)] == 0))
+            | ((t == 6) & (el[U(i + t6)] == 0))
+            | ((t == 7) & (el[U(i + t7)] == 0))
+        )
 
 
 @kernel
@@ -92,23 +141,21 @@ def decide_row(
     width: int,
     acc: Any,
     dirs: Any,
-    turns: Any,
     kd: Any,
     lim: Any,
     drift: Any,
-    inr: Any,
     ranks: Any,
     draws: Any,
-    mates: Any,
+    free: Any,
     out: Any,
     aim: Any,
 ) -> None:
     """The decisions of interior cells xa..xb-1 (all eight neighbours inside the world) of row y, starting at `base`.
 
     `acc` is (ax, ay, has_gravity); `ranks` holds the target ranks of the rows above, of and below this one (rank_row),
-    at least where `dirs` looks.
+    at least where `dirs` looks; `free` whether a gas's drift target is empty (gas_row).
     """
-    el, vx, vy, life = planes[0], planes[2], planes[3], planes[4]
+    el, vx, vy = planes[0], planes[2], planes[3]
     ax, ay = acc[0], acc[1]
     has_g = np.int64(acc[2] != 0.0)
     gdx, gdy = dirs[D_GRAVITY, 0], dirs[D_GRAVITY, 1]
@@ -116,36 +163,14 @@ def decide_row(
     r_g, r_1, r_2 = ranks[gdy + 1], ranks[dirs[D_FIRST, 1] + 1], ranks[dirs[D_SECOND, 1] + 1]
     r_l, r_r = ranks[dirs[D_LEFT, 1] + 1], ranks[dirs[D_RIGHT, 1] + 1]
     dx1, dx2, dxl, dxr = dirs[D_FIRST, 0], dirs[D_SECOND, 0], dirs[D_LEFT, 0], dirs[D_RIGHT, 0]
-    t0, t1 = turns[0, 1] * width + turns[0, 0], turns[1, 1] * width + turns[1, 0]
-    t2, t3 = turns[2, 1] * width + turns[2, 0], turns[3, 1] * width + turns[3, 0]
-    t4, t5 = turns[4, 1] * width + turns[4, 0], turns[5, 1] * width + turns[5, 0]
-    t6, t7 = turns[6, 1] * width + turns[6, 0], turns[7, 1] * width + turns[7, 0]
     for x in range(xa, xb):
         # Every condition is a 0/1 int64, combined with arithmetic: no branch, so the loop vectorises.
         ux_ = U(x)
         i = base + x
         k = np.int64(kd[ux_])
         phase = k & K_PHASE
-        # Special traits the decision can still take in: a lifetime with more than one tick left, reactions with no
-        # partner beside it, a burning fuel (its kind byte has the phase of its fuel). Tools, and the rest, act.
-        left = np.int64(life[U(i)])
-        pm = mates[ux_]
-        partner = (
-            (
-                (pm >> U(el[U(i + 1)]))
-                | (pm >> U(el[U(i - 1)]))
-                | (pm >> U(el[U(i + width)]))
-                | (pm >> U(el[U(i - width)]))
-            )
-            & U(1)
-        ) != 0
-        timed = np.int64((k & K_TIMED) != 0)
-        calm_kind = (
-            (1 - (timed & np.int64(left == 1)))
-            & (1 - (np.int64((k & K_REACTIVE) != 0) & np.int64(partner)))
-            & np.int64((k & K_TOOL) == 0)
-        )
-        simple = calm_kind & np.int64(inr[ux_] != 0)
+        simple = np.int64((k & ROW_SIMPLE) != 0)
+        counts = np.int64((k & ROW_COUNTS) != 0)
         z = draws[ux_]
         u24 = np.int64(z >> U(40))
         limit = np.int64(lim[ux_])
@@ -191,23 +216,10 @@ def decide_row(
         aim[ux_] = np.int8((sdy + 1) * 3 + sdx + 1)
         fall = (moves & coast) * COAST + (moves & (1 - coast)) * (TRAVEL + one * (STEP - TRAVEL))
         falls = rest * settle + (1 - rest) * fall
-        # Gases: drift with the element's chance, in the direction the 3 low bits pick, into an empty cell.
-        turn = np.int64(z & U(7))
-        # Each of the eight candidate cells is read (contiguous loads); the turn selects one.
-        free = (
-            np.int64(turn == 0) * np.int64(el[U(i + t0)] == 0)
-            + np.int64(turn == 1) * np.int64(el[U(i + t1)] == 0)
-            + np.int64(turn == 2) * np.int64(el[U(i + t2)] == 0)
-            + np.int64(turn == 3) * np.int64(el[U(i + t3)] == 0)
-            + np.int64(turn == 4) * np.int64(el[U(i + t4)] == 0)
-            + np.int64(turn == 5) * np.int64(el[U(i + t5)] == 0)
-            + np.int64(turn == 6) * np.int64(el[U(i + t6)] == 0)
-            + np.int64(turn == 7) * np.int64(el[U(i + t7)] == 0)
-        )
-        gas = DRIFT + (np.int64(u24 < drift[ux_]) & free)
+        # Gases: drift with the element's chance, in the direction the 3 low bits pick, into an empty cell (gas_row).
+        gas = DRIFT + (np.int64(u24 < drift[ux_]) & np.int64(free[ux_]))
         movers = (np.int64(phase == 2) | np.int64(phase == 3)) * falls + np.int64(phase == 4) * gas
         full = np.int64(el[U(i)] != 0)
-        counts = timed & np.int64(left > 0)
         out[ux_] = np.int8(simple * (movers + counts * COUNTS_DOWN) + ((1 - simple) & full) * ACT)
 
 

@@ -36,6 +36,7 @@ from particula.engine.kernels.intent import (
     WHAT,
     apply_row,
     decide_row,
+    gas_row,
     hash_row,
     lookup_row,
     rank_row,
@@ -166,10 +167,9 @@ def update_pass(
     `q` is (dirs, turns, acc) of intent.decide_row; `rows` the scratch rows (see Stepper).
     """
     width, height, cw, sv = p[0], p[1], p[2], p[4]
-    el, temp, ctype = cells[0], cells[1], cells[5]
+    el, ctype = cells[0], cells[5]
     dirs, turns, acc, need = q
-    kd, lim, drift_row, inr, draws, dec, todo, ranks, mates, aim = rows
-    pair, n = mt[6], mt[0].shape[0]
+    kd, lim, drift_row, draws, dec, todo, ranks, aim, turn, free = rows
     for row in range(height):
         y = row if y_forward else height - 1 - row
         base = y * width
@@ -187,11 +187,12 @@ def update_pass(
             x0, x1 = c0 << 4, min(c1 << 4, width)
             xa, xb = (max(x0, 1), min(x1, width - 1)) if interior else (x0, x0)
             if xb > xa:
-                lookup_row(el, temp, ctype, base, xa, xb, mt, kd, lim, drift_row, inr, mates, ranks[1])
+                lookup_row(cells, base, xa, xb, width, kd, lim, drift_row, ranks[1])
                 for dy in (0, 2):
                     if need[dy]:
-                        rank_row(el, ctype, base + (dy - 1) * width, xa - 1, xb + 1, pair, n, ranks[dy])
-                hash_row(p[3], base, xa, (xb - xa + 7) & ~7, draws)
+                        rank_row(el, ctype, base + (dy - 1) * width, xa - 1, xb + 1, ranks[dy])
+                hash_row(p[3], base, xa, (xb - xa + 7) & ~7, draws, turn)
+                gas_row(el, base, xa, xb, width, turns, turn, free)
                 decide_row(
                     cells,
                     y,
@@ -201,14 +202,12 @@ def update_pass(
                     width,
                     acc,
                     dirs,
-                    turns,
                     kd,
                     lim,
                     drift_row,
-                    inr,
                     ranks,
                     draws,
-                    mates,
+                    free,
                     dec,
                     aim,
                 )
