@@ -97,13 +97,16 @@ def rank_row(el: Any, ctype: Any, base: int, xa: int, xb: int, out: Any) -> None
 
 
 @kernel
-def hash_row(key: Any, base: int, xa: int, count: int, out: Any, turn: Any) -> None:
-    """The movement draw (rng.draw with P_MOVE) of cells xa.. into out[xa..], and its low three bits (a gas's turn)
-    into turn[xa..]; `count` is a multiple of 8."""
+def hash_row(key: Any, base: int, xa: int, count: int, out: Any, turn: Any, uniform: Any) -> None:
+    """The movement draw (rng.draw with P_MOVE) of cells xa.. into out[xa..], and its parts the decisions read in
+    narrow rows (64-bit lanes would halve how many cells an instruction takes): the low three bits (a gas's turn; bit
+    0 the coin between two ways) into turn[xa..], the top 24 (the uniform number) into uniform[xa..]. `count` is a
+    multiple of 8."""
     for k in range(count):
         z = draw(key, base + xa + k, P_MOVE)
         out[U(xa + k)] = z
         turn[U(xa + k)] = np.uint8(z & U(7))
+        uniform[U(xa + k)] = np.uint32(z >> U(40))
 
 
 @kernel
@@ -145,7 +148,8 @@ def decide_row(
     lim: Any,
     drift: Any,
     ranks: Any,
-    draws: Any,
+    uniform: Any,
+    turn: Any,
     free: Any,
     out: Any,
     aim: Any,
@@ -171,8 +175,7 @@ def decide_row(
         phase = k & K_PHASE
         simple = np.int64((k & ROW_SIMPLE) != 0)
         counts = np.int64((k & ROW_COUNTS) != 0)
-        z = draws[ux_]
-        u24 = np.int64(z >> U(40))
+        u24 = np.int32(uniform[ux_])
         limit = np.int64(lim[ux_])
         # Powders and liquids: the support below, then resting (and sliding) or falling.
         v0x, v0y = vx[U(i)], vy[U(i)]
@@ -183,7 +186,7 @@ def decide_row(
         rest = has_g & supported & np.int64(ux * gdx + uy * gdy >= 0.0)
         first = np.int64(np.int64(r_1[U(x + dx1)]) < limit)
         second = np.int64(np.int64(r_2[U(x + dx2)]) < limit)
-        coin = np.int64(z & U(1))
+        coin = np.int64(turn[ux_] & np.uint8(1))
         take_first = first & ((1 - second) | coin)
         take_second = second & ((1 - first) | (1 - coin))
         moving = np.int64(v0x != 0.0) | np.int64(v0y != 0.0)
@@ -217,7 +220,7 @@ def decide_row(
         fall = (moves & coast) * COAST + (moves & (1 - coast)) * (TRAVEL + one * (STEP - TRAVEL))
         falls = rest * settle + (1 - rest) * fall
         # Gases: drift with the element's chance, in the direction the 3 low bits pick, into an empty cell (gas_row).
-        gas = DRIFT + (np.int64(u24 < drift[ux_]) & np.int64(free[ux_]))
+        gas = DRIFT + (np.int64(u24 < np.int32(drift[ux_])) & np.int64(free[ux_]))
         movers = (np.int64(phase == 2) | np.int64(phase == 3)) * falls + np.int64(phase == 4) * gas
         full = np.int64(el[U(i)] != 0)
         out[ux_] = np.int8(simple * (movers + counts * COUNTS_DOWN) + ((1 - simple) & full) * ACT)

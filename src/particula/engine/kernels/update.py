@@ -169,7 +169,7 @@ def update_pass(
     width, height, cw, sv = p[0], p[1], p[2], p[4]
     el, ctype = cells[0], cells[5]
     dirs, turns, acc, need = q
-    kd, lim, drift_row, draws, dec, todo, ranks, aim, turn, free = rows
+    kd, lim, drift_row, draws, dec, todo, ranks, aim, turn, free, uniform = rows
     for row in range(height):
         y = row if y_forward else height - 1 - row
         base = y * width
@@ -191,7 +191,7 @@ def update_pass(
                 for dy in (0, 2):
                     if need[dy]:
                         rank_row(el, ctype, base + (dy - 1) * width, xa - 1, xb + 1, ranks[dy])
-                hash_row(p[3], base, xa, (xb - xa + 7) & ~7, draws, turn)
+                hash_row(p[3], base, xa, (xb - xa + 7) & ~7, draws, turn, uniform)
                 gas_row(el, base, xa, xb, width, turns, turn, free)
                 decide_row(
                     cells,
@@ -206,7 +206,8 @@ def update_pass(
                     lim,
                     drift_row,
                     ranks,
-                    draws,
+                    uniform,
+                    turn,
                     free,
                     dec,
                     aim,
