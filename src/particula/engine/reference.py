@@ -266,8 +266,8 @@ def _vanish(grid: _Grid, x: int, y: int) -> None:
 
 
 def _accelerate(v: float, a: float) -> float:
-    """A velocity component after one tick of acceleration a, clamped to 8 cells per tick."""
-    return min(max(v + a, -8.0), 8.0)
+    """A velocity component after one tick of acceleration a, clamped to 8 cells per tick, summed in float32."""
+    return float(min(max(np.float32(v) + np.float32(a), np.float32(-8.0)), np.float32(8.0)))
 
 
 def _f32(value: float) -> float:
@@ -306,10 +306,12 @@ def _travel(grid: _Grid, x: int, y: int, element: Element, bits: int, ux: float,
     speed = max(abs(ux), abs(uy))
     steps = int(speed) + (1 if (bits >> 40) / 2.0**24 < speed - int(speed) else 0)
     cur, cx, cy = i, x, y
-    px, py = x + 0.5, y + 0.5
+    # Positions and directions in float32, as the kernel steps them.
+    px, py = np.float32(x) + np.float32(0.5), np.float32(y) + np.float32(0.5)
+    sx, sy = np.float32(ux) / np.float32(speed), np.float32(uy) / np.float32(speed)
     for _ in range(steps):
-        px += ux / speed
-        py += uy / speed
+        px += sx
+        py += sy
         nx, ny = math.floor(px), math.floor(py)
         if not grid.inside(nx, ny):
             if not walls:

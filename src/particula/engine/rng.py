@@ -15,6 +15,7 @@ _S31 = np.uint64(31)
 _S8 = np.uint64(8)
 _S40 = np.uint64(40)
 INV24 = 1.0 / 16777216.0  # turns 24 random bits into a float in [0, 1)
+INV24_F32 = np.float32(INV24)  # the same in float32 (exact: a power of two)
 
 # Purposes: each random decision of a tick draws from its own stream, so adding one never shifts another.
 P_MOVE = 1  # how a particle moves: which side it tries first, speed rounding, whether and where a gas drifts

@@ -67,7 +67,7 @@ class Stepper:
         stamp = np.uint32(state.tick % _STAMP_PERIOD + 1)
         key = np.uint64(tick_key(np.uint64(state.seed), np.uint64(state.tick)))
         g = gravity_direction(ax, ay)
-        params = (s.width, s.height, cw, key, stamp, ax, ay, g, bool(s.walls))
+        params = (s.width, s.height, cw, key, stamp, np.float32(ax), np.float32(ay), g, bool(s.walls))
         x_forward, y_forward = scan_forward(ax, state.tick), scan_forward(ay, state.tick)
         update_pass(
             params,
@@ -117,7 +117,7 @@ class Stepper:
 
 def decision_directions(
     g: int, ax: float, ay: float
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float32], npt.NDArray[np.bool_]]:
     """What a tick's decisions (kernels/intent.py) look along: (dx, dy) of gravity, the two downhill diagonals and
     the two sides; of the eight ways a gas may drift; (ax, ay, 1 if any gravity, 1 if rows decide); the rows read."""
     dirs = np.zeros((5, 2), np.int64)
@@ -134,7 +134,7 @@ def decision_directions(
     # With gravity along the rows a row's support is in the row itself: deciding it all at once would see a line of
     # grains lying along gravity at rest and slide each grain off diagonally. Then every particle acts at its turn.
     decides = g not in (0, 4)
-    return dirs, turns, np.array([ax, ay, float(g >= 0), float(decides)], np.float64), need
+    return dirs, turns, np.array([ax, ay, float(g >= 0), float(decides)], np.float32), need
 
 
 def decision_scratch(width: int) -> tuple[npt.NDArray[np.generic], ...]:

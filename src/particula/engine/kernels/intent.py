@@ -20,7 +20,7 @@ import numpy as np
 
 from particula.engine.jit import kernel
 from particula.engine.kernels.motion import accelerate
-from particula.engine.rng import INV24, P_MOVE, draw
+from particula.engine.rng import INV24_F32, P_MOVE, draw
 from particula.engine.tables import (
     K_LEVELS,
     K_PHASE,
@@ -160,10 +160,13 @@ def decide_row(
     at least where `dirs` looks; `free` whether a gas's drift target is empty (gas_row).
     """
     el, vx, vy = planes[0], planes[2], planes[3]
+    # Velocities in float32 (motion.accelerate): with no 64-bit value left, LLVM runs 16 cells per instruction.
     ax, ay = acc[0], acc[1]
+    f0, f1, f2, half = np.float32(0.0), np.float32(1.0), np.float32(2.0), np.float32(0.5)
     has_g = np.int64(acc[2] != 0.0)
     gdx, gdy = dirs[D_GRAVITY, 0], dirs[D_GRAVITY, 1]
     og = gdy * width + gdx
+    fgdx, fgdy = np.float32(gdx), np.float32(gdy)
     r_g, r_1, r_2 = ranks[gdy + 1], ranks[dirs[D_FIRST, 1] + 1], ranks[dirs[D_SECOND, 1] + 1]
     r_l, r_r = ranks[dirs[D_LEFT, 1] + 1], ranks[dirs[D_RIGHT, 1] + 1]
     dx1, dx2, dxl, dxr = dirs[D_FIRST, 0], dirs[D_SECOND, 0], dirs[D_LEFT, 0], dirs[D_RIGHT, 0]
@@ -181,15 +184,15 @@ def decide_row(
         v0x, v0y = vx[U(i)], vy[U(i)]
         ux, uy = accelerate(v0x, ax), accelerate(v0y, ay)
         j = U(i + og)
-        away = vx[j] * gdx + vy[j] * gdy
-        supported = np.int64(np.int64(r_g[U(x + gdx)]) >= limit) & np.int64(away <= 0.0)
-        rest = has_g & supported & np.int64(ux * gdx + uy * gdy >= 0.0)
+        away = vx[j] * fgdx + vy[j] * fgdy
+        supported = np.int64(np.int64(r_g[U(x + gdx)]) >= limit) & np.int64(away <= f0)
+        rest = has_g & supported & np.int64(ux * fgdx + uy * fgdy >= f0)
         first = np.int64(np.int64(r_1[U(x + dx1)]) < limit)
         second = np.int64(np.int64(r_2[U(x + dx2)]) < limit)
         coin = np.int64(turn[ux_] & np.uint8(1))
         take_first = first & ((1 - second) | coin)
         take_second = second & ((1 - first) | (1 - coin))
-        moving = np.int64(v0x != 0.0) | np.int64(v0y != 0.0)
+        moving = np.int64(v0x != f0) | np.int64(v0y != f0)
         rank_l, rank_r = np.int64(r_l[U(x + dxl)]), np.int64(r_r[U(x + dxr)])
         full_l, full_r = np.int64(rank_l != 0), np.int64(rank_r != 0)
         levels = np.int64((k & K_LEVELS) != 0)
@@ -205,17 +208,17 @@ def decide_row(
             + ((1 - slides) & (1 - quiet)) * ACT
         )
         speed = max(abs(ux), abs(uy))
-        moves = np.int64(ux != 0.0) | np.int64(uy != 0.0)
-        coast = np.int64(speed < 1.0) & (1 - np.int64(u24 * INV24 < speed))
+        moves = np.int64(ux != f0) | np.int64(uy != f0)
+        frac = np.float32(u24) * INV24_F32
+        coast = np.int64(speed < f1) & (1 - np.int64(frac < speed))
         # A fall that crosses exactly one cell (most do) is a STEP: the cell it aims at is worked out here, as
         # motion.travel would (aim = (dy + 1) * 3 + dx + 1); longer falls TRAVEL cell by cell at their turn.
-        frac = u24 * INV24
-        one = (np.int64(speed < 1.0) & np.int64(frac < speed)) | (
-            np.int64(speed >= 1.0) & np.int64(speed < 2.0) & (1 - np.int64(frac < speed - 1.0))
+        one = (np.int64(speed < f1) & np.int64(frac < speed)) | (
+            np.int64(speed >= f1) & np.int64(speed < f2) & (1 - np.int64(frac < speed - f1))
         )
-        norm = speed + np.float64(speed == 0.0)
-        sdx = np.int64(np.floor((x + 0.5) + ux / norm)) - x
-        sdy = np.int64(np.floor((y + 0.5) + uy / norm)) - y
+        norm = speed + np.float32(speed == f0)
+        sdx = np.int64(np.floor((np.float32(x) + half) + ux / norm)) - x
+        sdy = np.int64(np.floor((np.float32(y) + half) + uy / norm)) - y
         aim[ux_] = np.int8((sdy + 1) * 3 + sdx + 1)
         fall = (moves & coast) * COAST + (moves & (1 - coast)) * (TRAVEL + one * (STEP - TRAVEL))
         falls = rest * settle + (1 - rest) * fall

@@ -21,11 +21,13 @@ import numpy as np
 
 from particula.engine.jit import inline, kernel
 from particula.engine.kernels.cells import DX, DY, Cells, Tabs, become, inside, mark, swap
-from particula.engine.rng import INV24, P_MOVE, draw, uniform24
+from particula.engine.rng import INV24_F32, P_MOVE, draw, uniform24
 from particula.engine.tables import ENTER_ORIGIN, ENTER_SLOWS, K_MLO
 
 U = np.uint64  # an index cast: a signed index makes Numba add a negative-index wraparound to every access
 MAX_SPEED = 8.0  # cells per tick: keeps the cost of one particle's move bounded
+# Velocities are float32 in every sum, not only where they are stored: the decision loop then runs 16 lanes at once.
+_MAX32, _HALF32 = np.float32(MAX_SPEED), np.float32(0.5)
 # How far a liquid surface particle looks sideways for somewhere lower. At most one chunk: a change further
 # away would not wake the particle's chunk, and it would sleep on a slope it could still run down.
 LEVEL_SEARCH = 16
@@ -143,9 +145,9 @@ def slide(i: int, x: int, y: int, a: int, liquid: bool, n: int, p: Any, cells: C
 
 
 @inline
-def accelerate(v: float, a: float) -> float:
-    """A velocity component after one tick of acceleration a, clamped to MAX_SPEED."""
-    return min(max(v + a, -MAX_SPEED), MAX_SPEED)
+def accelerate(v: np.float32, a: np.float32) -> np.float32:
+    """A velocity component after one tick of acceleration a, clamped to MAX_SPEED, in float32."""
+    return min(max(v + a, -_MAX32), _MAX32)
 
 
 @inline
@@ -166,8 +168,8 @@ def travel(
     i: int,
     x: int,
     y: int,
-    ux: float,
-    uy: float,
+    ux: np.float32,
+    uy: np.float32,
     a: int,
     h: np.uint64,
     n: int,
@@ -185,11 +187,11 @@ def travel(
     speed = max(abs(ux), abs(uy))
     steps = int(speed)
     # Fractions of a cell per tick are kept on average by rounding up with that probability.
-    steps += int(uniform24(h) * INV24 < speed - steps)
+    steps += int(np.float32(uniform24(h)) * INV24_F32 < speed - np.float32(steps))
     cur, cx, cy = i, x, y
     if steps > 0:
         sx, sy = ux / speed, uy / speed
-        px, py = x + 0.5, y + 0.5
+        px, py = np.float32(x) + _HALF32, np.float32(y) + _HALF32
         for _ in range(steps):
             px += sx
             py += sy
@@ -198,7 +200,7 @@ def travel(
                 if not p[8]:  # fell off the edge of an open world
                     vanish(cur, cx, cy, p, cells, tabs, changed)
                     return
-                ux = uy = 0.0
+                ux = uy = np.float32(0.0)
                 break
             j = ny * width + nx
             # One branch per step, on whether the particle goes on: the step itself is made with selects (a
@@ -207,7 +209,7 @@ def travel(
             bits = entry(a, j, n, cells, mt)
             free = (bits & 1) != 0
             into_liquid = (bits & ENTER_SLOWS) != 0
-            bx, by = float(vx[U(j)]), float(vy[U(j)])
+            bx, by = vx[U(j)], vy[U(j)]
             to = j if free else cur
             swap(cur, to, cells)
             stamp[U(cur)] = p[4]
@@ -222,8 +224,8 @@ def travel(
                 # Blocked, it takes the blocker's velocity (inelastic: a falling block of particles falls as
                 # one); pushing into a liquid takes the rest of the tick and the momentum. Gases do not hold a
                 # faller back: it swaps with them and goes on, as through empty space.
-                ux = 0.0 if free else bx
-                uy = 0.0 if free else by
+                ux = np.float32(0.0) if free else bx
+                uy = np.float32(0.0) if free else by
                 break
     vx[U(cur)] = np.float32(ux)
     vy[U(cur)] = np.float32(uy)
@@ -235,8 +237,8 @@ def step(
     i: int,
     x: int,
     y: int,
-    ux: float,
-    uy: float,
+    ux: np.float32,
+    uy: np.float32,
     a: int,
     aim: int,
     n: int,
@@ -257,7 +259,7 @@ def step(
     if bits & 1:
         move(i, j, x, y, nx, ny, p, cells, changed, stamp)
         if bits & ENTER_SLOWS:
-            ux = uy = 0.0
+            ux = uy = np.float32(0.0)
         vx[U(j)] = np.float32(ux)
         vy[U(j)] = np.float32(uy)
     else:
