@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from particula.engine.jit import kernel
-from particula.engine.kernels.motion import accelerate
+from particula.engine.kernels.motion import accelerate, pair_of
 from particula.engine.rng import INV24_F32, P_MOVE, draw
 from particula.engine.tables import (
     K_LEVELS,
@@ -40,11 +40,8 @@ WHAT = 15  # the decision without COUNTS_DOWN
 # The directions a decision looks along, as rows of `dirs` (dx, dy): gravity, the two downhill diagonals (first,
 # second), the two sides (left, right); and `turns`: the eight directions a gas may drift in (by its 3 random bits).
 D_GRAVITY, D_FIRST, D_SECOND, D_LEFT, D_RIGHT = range(5)
-# The tables the lookups read, as globals: Numba compiles them in as constant data, which LLVM knows no store can
-# touch, so the lookup loops vectorise (with gathers); passed as arguments they could alias the scratch rows, and the
-# loops stay scalar. (The cache directory follows the digest of the engine's sources, element data included.)
-_N = TABLES.motion.kind.size
-_PAIR, _PARTNERS = TABLES.motion.pair, TABLES.motion.partners
+# The other tables the lookups read, as globals like motion.PAIR (see there).
+_PARTNERS = TABLES.motion.partners
 _HIGH_T, _LOW_T = TABLES.motion.high_t, TABLES.motion.low_t
 # Flags of the row kind byte (lookup_row), beside the phase and K_LEVELS.
 ROW_SIMPLE = 8  # the decisions may take the particle in: nothing special is due this tick
@@ -63,7 +60,7 @@ def lookup_row(planes: Any, base: int, xa: int, xb: int, width: int, kd: Any, li
         i = base + x
         e = el[U(i)]
         t = temp[U(i)]
-        v = _PAIR[U(np.int64(e) * _N + np.int64(ctype[U(i)]))]
+        v = pair_of(e, ctype[U(i)])
         k = np.int64((v >> U(PAIR_KIND)) & U(255))
         pm = _PARTNERS[e]
         partner = (
@@ -93,7 +90,7 @@ def rank_row(el: Any, ctype: Any, base: int, xa: int, xb: int, out: Any) -> None
     """How each of cells xa..xb-1 ranks as a target (tables.Motion.pair), burning fuels as their fuel."""
     for x in range(xa, xb):
         i = U(base + x)
-        out[U(x)] = np.uint8(_PAIR[U(np.int64(el[i]) * _N + np.int64(ctype[i]))] & U(255))
+        out[U(x)] = np.uint8(pair_of(el[i], ctype[i]) & U(255))
 
 
 @kernel

@@ -19,15 +19,21 @@ from typing import Any
 
 import numpy as np
 
+from particula.engine.element_types import PHASE_LIQUID
 from particula.engine.jit import inline, kernel
 from particula.engine.kernels.cells import DX, DY, Cells, Tabs, become, inside, mark, swap
 from particula.engine.rng import INV24_F32, P_MOVE, draw, uniform24
-from particula.engine.tables import ENTER_ORIGIN, ENTER_SLOWS, K_MLO
+from particula.engine.tables import ENTER_ORIGIN, ENTER_SLOWS, K_MLO, K_PHASE, PAIR_KIND, TABLES
 
 U = np.uint64  # an index cast: a signed index makes Numba add a negative-index wraparound to every access
 MAX_SPEED = 8.0  # cells per tick: keeps the cost of one particle's move bounded
 # Velocities are float32 in every sum, not only where they are stored: the decision loop then runs 16 lanes at once.
 _MAX32, _HALF32 = np.float32(MAX_SPEED), np.float32(0.5)
+# tables.Motion.pair as a global: Numba compiles it in as constant data, which LLVM knows no store can touch, so
+# loops reading it may vectorise (with gathers); passed as an argument it could alias the rows a loop writes, and
+# such loops stay scalar. (The kernel cache directory follows the digest of the engine's sources, element data
+# included, so a changed table is never read from an old cache.)
+PAIR, _N = TABLES.motion.pair, TABLES.motion.kind.size
 # How far a liquid surface particle looks sideways for somewhere lower. At most one chunk: a change further
 # away would not wake the particle's chunk, and it would sleep on a slope it could still run down.
 LEVEL_SEARCH = 16
@@ -52,6 +58,12 @@ def entry(a: int, j: int, n: int, cells: Cells, mt: Any) -> Any:
         if c != 0:
             v = enter[U(a * n + c)]
     return v
+
+
+@inline
+def pair_of(e: Any, c: Any) -> Any:
+    """tables.Motion.pair of a cell of element e holding ctype c."""
+    return PAIR[U(np.int64(e) * _N + np.int64(c))]
 
 
 @inline
@@ -239,26 +251,25 @@ def step(
     y: int,
     ux: np.float32,
     uy: np.float32,
-    a: int,
+    limit: int,
     aim: int,
-    n: int,
     p: Any,
     cells: Cells,
-    mt: Any,
     changed: Any,
     stamp: Any,
 ) -> None:
     """travel for a fall of exactly one cell, toward neighbour `aim` ((dy + 1) * 3 + dx + 1), worked out when
-    the row decided: into it if a particle moving as a may enter (a liquid there takes its speed), else it takes
-    the blocker's speed."""
+    the row decided: into it if its rank is below the mover's entry `limit` (a liquid there takes its speed), else
+    it takes the blocker's speed."""
     width, cw = p[0], p[2]
     vx, vy = cells[2], cells[3]
-    nx, ny = x + aim % 3 - 1, y + aim // 3 - 1
+    ua = U(aim)  # unsigned: no sign fix-ups in the division
+    nx, ny = x + int(ua % U(3)) - 1, y + int(ua // U(3)) - 1
     j = ny * width + nx
-    bits = entry(a, j, n, cells, mt)
-    if bits & 1:
+    v = pair_of(cells[0][U(j)], cells[5][U(j)])
+    if np.int64(v & U(255)) < limit:
         move(i, j, x, y, nx, ny, p, cells, changed, stamp)
-        if bits & ENTER_SLOWS:
+        if np.int64((v >> U(PAIR_KIND)) & U(K_PHASE)) == PHASE_LIQUID:
             ux = uy = np.float32(0.0)
         vx[U(j)] = np.float32(ux)
         vy[U(j)] = np.float32(uy)

@@ -41,7 +41,7 @@ from particula.engine.kernels.intent import (
     lookup_row,
     rank_row,
 )
-from particula.engine.kernels.motion import accelerate, can_enter, drift, fall, move, mover, step, travel
+from particula.engine.kernels.motion import accelerate, drift, fall, move, mover, pair_of, step, travel
 from particula.engine.tables import K_PHASE, K_REACTIVE, K_SPECIAL, K_TIMED, K_TOOL
 
 U = np.uint64
@@ -109,10 +109,10 @@ def carry_out(
     changed: Any,
     stamp: Any,
     q: Any,
-    draws: Any,
-    aim: Any,
+    rows: Any,
 ) -> None:
-    """Carry out decision d (kernels/intent.py) of the particle at (x, y), checking its target again."""
+    """Carry out decision d (kernels/intent.py) of the particle at (x, y), checking its target again; `rows` are the
+    row's scratch rows (Stepper): entry limits, draws and aims are read."""
     width, cw = p[0], p[2]
     i = y * width + x
     if d == ACT:
@@ -120,8 +120,8 @@ def carry_out(
         return
     el, vx, vy = cells[0], cells[2], cells[3]
     dirs, turns = q[0], q[1]
-    n = mt[0].shape[0]
-    a = mover(int(el[U(i)]), int(cells[5][U(i)]), mt[0])
+    lim, draws, aim = rows[1], rows[3], rows[7]
+    limit = int(lim[U(x)])  # the entry limit of what the particle moves as
     if d == DRIFT_MOVE:  # its chunk was marked when the row decided
         t = np.int64(draws[U(x)] & U(7))
         nx, ny = x + turns[t, 0], y + turns[t, 1]
@@ -131,9 +131,10 @@ def carry_out(
     elif d >= TRAVEL:
         ux, uy = accelerate(vx[U(i)], p[5]), accelerate(vy[U(i)], p[6])
         if d == TRAVEL:
-            travel(i, x, y, ux, uy, a, draws[U(x)], n, p, cells, tabs, mt, changed, stamp)
+            a = mover(int(el[U(i)]), int(cells[5][U(i)]), mt[0])
+            travel(i, x, y, ux, uy, a, draws[U(x)], mt[0].shape[0], p, cells, tabs, mt, changed, stamp)
         else:
-            step(i, x, y, ux, uy, a, int(aim[U(x)]), n, p, cells, mt, changed, stamp)
+            step(i, x, y, ux, uy, limit, int(aim[U(x)]), p, cells, changed, stamp)
     else:
         if (vx[U(i)] != 0.0) | (vy[U(i)] != 0.0):
             vx[U(i)] = np.float32(0.0)
@@ -143,7 +144,7 @@ def carry_out(
             s = D_FIRST if d == SETTLE_FIRST else D_SECOND
             nx, ny = x + dirs[s, 0], y + dirs[s, 1]
             j = ny * width + nx
-            if can_enter(a, j, n, cells, mt):
+            if np.int64(pair_of(el[U(j)], cells[5][U(j)]) & U(255)) < limit:
                 move(i, j, x, y, nx, ny, p, cells, changed, stamp)
 
 
@@ -248,4 +249,4 @@ def update_pass(
             i = base + x
             if el[U(i)] == 0 or stamp[U(i)] == sv:  # emptied, or moved into by an earlier particle of this row
                 continue
-            carry_out(x, y, int(dec[U(x)]), p, cells, tabs, mt, changed, stamp, q, draws, aim)
+            carry_out(x, y, int(dec[U(x)]), p, cells, tabs, mt, changed, stamp, q, rows)
