@@ -32,6 +32,7 @@ from particula.engine.kernels.intent import (
     SETTLE,
     SETTLE_FIRST,
     STAY,
+    STEP,
     TRAVEL,
     WHAT,
     apply_row,
@@ -112,29 +113,28 @@ def carry_out(
     rows: Any,
 ) -> None:
     """Carry out decision d (kernels/intent.py) of the particle at (x, y), checking its target again; `rows` are the
-    row's scratch rows (Stepper): entry limits, draws and aims are read."""
+    row's scratch rows (Stepper): entry limits (of what the particle moves as), draws, aims and turns are read."""
     width, cw = p[0], p[2]
     i = y * width + x
-    if d == ACT:
-        act(i, x, y, p, cells, tabs, mt, changed, stamp)
-        return
     el, vx, vy = cells[0], cells[2], cells[3]
     dirs, turns = q[0], q[1]
-    lim, draws, aim = rows[1], rows[3], rows[7]
-    limit = int(lim[U(x)])  # the entry limit of what the particle moves as
-    if d == DRIFT_MOVE:  # its chunk was marked when the row decided
-        t = np.int64(draws[U(x)] & U(7))
+    lim, draws, aim, turn = rows[1], rows[3], rows[7], rows[8]
+    # The most common first: one-cell falls, then gas drifts, then the rest.
+    if d == STEP:
+        ux, uy = accelerate(vx[U(i)], p[5]), accelerate(vy[U(i)], p[6])
+        step(i, x, y, ux, uy, int(lim[U(x)]), int(aim[U(x)]), p, cells, changed, stamp)
+    elif d == DRIFT_MOVE:  # its chunk was marked when the row decided
+        t = U(turn[U(x)])
         nx, ny = x + turns[t, 0], y + turns[t, 1]
         j = ny * width + nx
         if el[U(j)] == 0:
             move(i, j, x, y, nx, ny, p, cells, changed, stamp)
-    elif d >= TRAVEL:
+    elif d == ACT:
+        act(i, x, y, p, cells, tabs, mt, changed, stamp)
+    elif d == TRAVEL:
         ux, uy = accelerate(vx[U(i)], p[5]), accelerate(vy[U(i)], p[6])
-        if d == TRAVEL:
-            a = mover(int(el[U(i)]), int(cells[5][U(i)]), mt[0])
-            travel(i, x, y, ux, uy, a, draws[U(x)], mt[0].shape[0], p, cells, tabs, mt, changed, stamp)
-        else:
-            step(i, x, y, ux, uy, limit, int(aim[U(x)]), p, cells, changed, stamp)
+        a = mover(int(el[U(i)]), int(cells[5][U(i)]), mt[0])
+        travel(i, x, y, ux, uy, a, draws[U(x)], mt[0].shape[0], p, cells, tabs, mt, changed, stamp)
     else:
         if (vx[U(i)] != 0.0) | (vy[U(i)] != 0.0):
             vx[U(i)] = np.float32(0.0)
@@ -144,7 +144,7 @@ def carry_out(
             s = D_FIRST if d == SETTLE_FIRST else D_SECOND
             nx, ny = x + dirs[s, 0], y + dirs[s, 1]
             j = ny * width + nx
-            if np.int64(pair_of(el[U(j)], cells[5][U(j)]) & U(255)) < limit:
+            if int(pair_of(el[U(j)], cells[5][U(j)]) & U(255)) < int(lim[U(x)]):
                 move(i, j, x, y, nx, ny, p, cells, changed, stamp)
 
 
@@ -165,7 +165,7 @@ def update_pass(
     """Every particle of every awake chunk takes its turn once, row by row: the row's decisions (intent.py), then
     carrying them out in scan order; stamps skip particles that already moved this tick.
 
-    `q` is (dirs, turns, acc) of intent.decide_row; `rows` the scratch rows (see Stepper).
+    `q` is (dirs, turns, acc, need) of intent.decide_row; `rows` the scratch rows (see Stepper).
     """
     width, height, cw, sv = p[0], p[1], p[2], p[4]
     el, ctype = cells[0], cells[5]
