@@ -34,7 +34,9 @@ from particula.engine.tables import (
 )
 
 U = np.uint64
-STAY, ACT, DRIFT, DRIFT_MOVE, SETTLE, SETTLE_FIRST, SETTLE_SECOND, COAST, TRAVEL, STEP = range(10)
+# In this order: STAY, COAST and DRIFT are settled when the row decides (nothing is left to carry out: every
+# decision above DRIFT is), and COAST, DRIFT and DRIFT_MOVE keep their chunk awake (with COUNTS_DOWN).
+STAY, COAST, DRIFT, DRIFT_MOVE, ACT, SETTLE, SETTLE_FIRST, SETTLE_SECOND, TRAVEL, STEP = range(10)
 COUNTS_DOWN = 16  # added to a decision: first count the particle's lifetime down (it has more than one tick left)
 WHAT = 15  # the decision without COUNTS_DOWN
 # The directions a decision looks along, as rows of `dirs` (dx, dy): gravity, the two downhill diagonals (first,

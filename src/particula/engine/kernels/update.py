@@ -220,7 +220,7 @@ def update_pass(
                     for x in range(max(c << 4, xa), min((c << 4) + 16, xb)):
                         d = dec[U(x)]
                         w = d & WHAT
-                        keep |= (w == DRIFT) | (w == DRIFT_MOVE) | (w == COAST) | ((d & COUNTS_DOWN) != 0)
+                        keep |= ((w >= COAST) & (w <= DRIFT_MOVE)) | ((d & COUNTS_DOWN) != 0)
                     changed[U(cb + c)] |= np.uint8(keep)
                 apply_row(cells, base, xa, xb, acc, dec)
             else:
@@ -242,7 +242,7 @@ def update_pass(
                 x = x0 + k if x_forward else x1 - 1 - k
                 todo[U(count)] = x
                 d = dec[U(x)]
-                count += (d != STAY) & (d != DRIFT) & (d != COAST)  # the others were settled when the row decided
+                count += d > DRIFT  # the others were settled when the row decided
         # Carry the decisions out in scan order.
         for k in range(count):
             x = int(todo[U(k)])
