@@ -10,6 +10,7 @@ import pytest
 from particula.engine import elements
 from particula.engine.element_data import ELEMENTS
 from particula.engine.element_types import CATEGORIES, PHASE_GAS, PHASE_LIQUID, PHASE_POWDER
+from particula.engine.kernels.intent import temperature_key as kernel_key
 from particula.engine.reaction_data import REACTIONS
 from particula.engine.tables import (
     ENTER_ORIGIN,
@@ -20,6 +21,7 @@ from particula.engine.tables import (
     PAIR_KIND,
     PAIR_LIMIT,
     TABLES,
+    temperature_key,
 )
 
 
@@ -169,3 +171,19 @@ def test_reaction_partners_as_bit_sets_are_the_reaction_table() -> None:
         assert found == set(np.nonzero(reaction_of[a] >= 0)[0].tolist()), ELEMENTS[a].name
     fire, oil = elements.id_of("fire"), elements.id_of("oil")
     assert (int(partners[fire]) >> oil) & 1  # fire spreads into oil
+
+
+def test_temperature_bounds_compared_as_integers_agree_with_float_comparisons() -> None:
+    """The decisions test "no state change due" with integer keys of the temperature; for every element and any
+    float32 temperature (negative zero, infinities, NaN, subnormals included) the answer is the float one."""
+    rng = np.random.default_rng(7)
+    special = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, -np.nan, 1e-45, -1e-45, 100.0, 0.0], np.float32)
+    temps = np.concatenate([special, rng.normal(0, 600, 2000).astype(np.float32), np.arange(-300, 3000, 0.5)])
+    temps = temps.astype(np.float32)
+    motion = TABLES.motion
+    keys = temperature_key(temps).astype(np.uint64)
+    assert all(int(kernel_key(np.uint32(bits))) == int(k) for bits, k in zip(temps.view(np.uint32), keys, strict=True))
+    for e in range(motion.kind.size):
+        high, low = motion.bounds[e] >> np.uint64(32), motion.bounds[e] & np.uint64(0xFFFFFFFF)
+        inside = (temps <= motion.high_t[e]) & (temps >= motion.low_t[e])
+        assert np.array_equal((keys <= high) & (keys >= low), inside), ELEMENTS[e].name

@@ -52,6 +52,7 @@ class Stepper:
         settings = state.settings
         self._state = state
         self._cells = tuple(_flat(state.planes[name]) for name, _ in CELL_PLANES)
+        self._heat_bits = self._cells[1].view(np.uint32)  # the decisions compare temperatures as integers
         self._awake = _flat(state.chunk_awake)
         self._stamp = np.zeros(settings.width * settings.height, np.uint32)
         self.changed = np.zeros(state.chunk_awake.size, np.uint8)  # chunks the passes of this tick marked
@@ -72,6 +73,7 @@ class Stepper:
         update_pass(
             params,
             self._cells,
+            self._heat_bits,
             _TABS,
             _MOTION,
             awake,

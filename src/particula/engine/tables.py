@@ -101,6 +101,8 @@ class Motion:
     limit: npt.NDArray[np.uint8]  # (N,)
     pair: npt.NDArray[np.uint64]  # (N * N,): see PAIR_KIND; the rank of (b, c) is pair[b * N + c] & 255
     partners: npt.NDArray[np.uint64]  # (N,): bit b set where the element reacts with element b (N <= 64)
+    # (N,): temperature_key(high_t) << 32 | temperature_key(low_t): the element's temperature range in one word
+    bounds: npt.NDArray[np.uint64]
 
     def arrays(self) -> tuple[npt.NDArray[np.generic], ...]:
         """The tuple the kernels take, in field order."""
@@ -114,6 +116,7 @@ class Motion:
             self.pair,
             self.limit,
             self.partners,
+            self.bounds,
         )
 
 
@@ -241,6 +244,8 @@ def _motion(ints: IntTable, floats: FloatTable, reaction_of: npt.NDArray[np.int1
         enter=packed.astype(np.uint8).reshape(-1),
         limit=limit,
         pair=_pairs(kind.astype(np.uint8), rank, limit, drift, ints[:, I_MOVES_LIKE_ORIGIN] == 1),
+        bounds=(temperature_key(floats[:, F_HIGH_T]).astype(np.uint64) << np.uint64(32))
+        | temperature_key(floats[:, F_LOW_T]).astype(np.uint64),
         partners=_partners(reaction_of),
     )
 
@@ -262,6 +267,15 @@ def _ranks(
     origin = moves_like_origin[:, None] & (np.arange(rank.size) != 0)[None, :]
     pair[origin] = np.broadcast_to(rank[None, :], pair.shape)[origin]
     return pair.astype(np.uint8), limit.astype(np.uint8)
+
+
+def temperature_key(temperature: npt.ArrayLike) -> npt.NDArray[np.uint32]:
+    """Float32 temperatures as unsigned integers in the same order (-0 as 0; NaN above +inf or below -inf, so it is
+    never inside a range): the decisions compare a cell's temperature with its element's range as integers, both
+    ends in one table word (kernels/intent.temperature_key is the same map for one cell)."""
+    bits = np.asarray(temperature, np.float32).view(np.uint32)
+    bits = np.where(bits == np.uint32(0x80000000), np.uint32(0), bits)
+    return np.where(bits >> np.uint32(31) != 0, ~bits, bits | np.uint32(0x80000000)).astype(np.uint32)
 
 
 def _pairs(

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from particula.engine.jit import kernel
+from particula.engine.jit import inline, kernel
 from particula.engine.kernels.motion import accelerate, pair_of
 from particula.engine.rng import INV24_F32, P_MOVE, draw
 from particula.engine.tables import (
@@ -43,25 +43,38 @@ WHAT = 15  # the decision without COUNTS_DOWN
 # second), the two sides (left, right); and `turns`: the eight directions a gas may drift in (by its 3 random bits).
 D_GRAVITY, D_FIRST, D_SECOND, D_LEFT, D_RIGHT = range(5)
 # The other tables the lookups read, as globals like motion.PAIR (see there).
-_PARTNERS = TABLES.motion.partners
-_HIGH_T, _LOW_T = TABLES.motion.high_t, TABLES.motion.low_t
+_PARTNERS, _BOUNDS = TABLES.motion.partners, TABLES.motion.bounds
+_LOW32, _MINUS_ZERO = U(0xFFFFFFFF), U(0x80000000)
 # Flags of the row kind byte (lookup_row), beside the phase and K_LEVELS.
 ROW_SIMPLE = 8  # the decisions may take the particle in: nothing special is due this tick
 ROW_COUNTS = 16  # its lifetime counts down this tick (it has more than one tick left)
 
 
+@inline
+def temperature_key(bits: Any) -> Any:
+    """tables.temperature_key of one cell, from the bits of its float32 temperature, without a branch."""
+    b = U(bits)
+    b = b * U(b != _MINUS_ZERO)
+    negative = b >> U(31)
+    return (b ^ (negative * _LOW32)) | ((U(1) - negative) << U(31))
+
+
 @kernel
-def lookup_row(planes: Any, base: int, xa: int, xb: int, width: int, kd: Any, lim: Any, drift: Any, ranks: Any) -> None:
-    """Cells xa-1..xb of the row starting at `base`, looked up once (tables.Motion.pair, two thresholds and the
-    reaction partners) into scratch rows: each particle's entry limit (a burning fuel's that of its fuel), drift
-    chance and rank as a target, and its row kind byte: the phase and K_LEVELS of what it moves as, ROW_SIMPLE when
-    the decisions may take it in (no state change due, no lifetime on its last tick, no reaction partner beside it,
-    no tool) and ROW_COUNTS when its lifetime counts down."""
-    el, temp, life, ctype = planes[0], planes[1], planes[4], planes[5]
+def lookup_row(
+    planes: Any, heat_bits: Any, base: int, xa: int, xb: int, width: int, kd: Any, lim: Any, drift: Any, ranks: Any
+) -> None:
+    """Cells xa-1..xb of the row starting at `base`, looked up once (tables.Motion.pair, the temperature bounds and
+    the reaction partners; `heat_bits` is the temperature plane viewed as uint32) into scratch rows: each particle's
+    entry limit (a burning fuel's that of its fuel), drift chance and rank as a target, and its row kind byte: the
+    phase and K_LEVELS of what it moves as, ROW_SIMPLE when the decisions may take it in (no state change due, no
+    lifetime on its last tick, no reaction partner beside it, no tool) and ROW_COUNTS when its lifetime counts down.
+    """
+    el, life, ctype = planes[0], planes[4], planes[5]
     for x in range(xa - 1, xb + 1):
         i = base + x
         e = el[U(i)]
-        t = temp[U(i)]
+        t = temperature_key(heat_bits[U(i)])
+        bounds = _BOUNDS[e]
         v = pair_of(e, ctype[U(i)])
         k = np.int64((v >> U(PAIR_KIND)) & U(255))
         pm = _PARTNERS[e]
@@ -77,8 +90,8 @@ def lookup_row(planes: Any, base: int, xa: int, xb: int, width: int, kd: Any, li
             (1 - (timed & np.int64(left == 1)))
             & (1 - (np.int64((k & K_REACTIVE) != 0) & np.int64(partner != 0)))
             & np.int64((k & K_TOOL) == 0)
-            & np.int64(t <= _HIGH_T[e])
-            & np.int64(t >= _LOW_T[e])
+            & np.int64(t <= (bounds >> U(32)))
+            & np.int64(t >= (bounds & _LOW32))
         )
         counts = timed & np.int64(left > 0)
         kd[U(x)] = np.uint8((k & (K_PHASE | K_LEVELS)) | simple * ROW_SIMPLE | counts * ROW_COUNTS)

@@ -152,6 +152,7 @@ def carry_out(
 def update_pass(
     p: Any,
     cells: Cells,
+    heat_bits: Any,
     tabs: Tabs,
     mt: Any,
     awake: Any,
@@ -165,7 +166,8 @@ def update_pass(
     """Every particle of every awake chunk takes its turn once, row by row: the row's decisions (intent.py), then
     carrying them out in scan order; stamps skip particles that already moved this tick.
 
-    `q` is (dirs, turns, acc, need) of intent.decide_row; `rows` the scratch rows (see Stepper).
+    `heat_bits` is the temperature plane viewed as uint32 (intent.lookup_row); `q` is (dirs, turns, acc, need) of
+    intent.decide_row; `rows` the scratch rows (see Stepper).
     """
     width, height, cw, sv = p[0], p[1], p[2], p[4]
     el, ctype = cells[0], cells[5]
@@ -188,7 +190,7 @@ def update_pass(
             x0, x1 = c0 << 4, min(c1 << 4, width)
             xa, xb = (max(x0, 1), min(x1, width - 1)) if interior else (x0, x0)
             if xb > xa:
-                lookup_row(cells, base, xa, xb, width, kd, lim, drift_row, ranks[1])
+                lookup_row(cells, heat_bits, base, xa, xb, width, kd, lim, drift_row, ranks[1])
                 for dy in (0, 2):
                     if need[dy]:
                         rank_row(el, ctype, base + (dy - 1) * width, xa - 1, xb + 1, ranks[dy])
