@@ -25,6 +25,7 @@ def _run_heat_kernel(
         awake,
         changed,
         TABLES.heat_el,
+        TABLES.heat_target,
         width,
         height,
         ambient,

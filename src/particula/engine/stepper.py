@@ -107,6 +107,7 @@ class Stepper:
             awake,
             self.changed,
             TABLES.heat_el,
+            TABLES.heat_target,
             s.width,
             s.height,
             float(s.ambient_temp),

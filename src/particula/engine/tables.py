@@ -78,6 +78,9 @@ class Tables:
     reaction_result: npt.NDArray[np.int16]  # (R, 2): new element of cell and neighbour, -1 = unchanged
     conductance: npt.NDArray[np.float32]  # (N, N): heat fraction per tick across an edge between two elements
     heat_el: npt.NDArray[np.float32]  # (4, N): source rate, source target, burn temperature, conductivity
+    # (N * N,): the temperature a cell of element e holding ctype c pulls toward at its source rate, at [e * N + c]:
+    # the burn temperature of a held fuel that has one, else e's own (one lookup, no branch on a random mix)
+    heat_target: npt.NDArray[np.float32]
     motion: Motion  # the particle pass's packed tables
 
 
@@ -209,6 +212,15 @@ def _heat_el(floats: FloatTable, conductivity: npt.NDArray[np.float32]) -> npt.N
     return table
 
 
+def _heat_target(heat_el: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """Tables.heat_target from the per-element columns."""
+    burn, emit = heat_el[H_BURN], heat_el[H_EMIT]
+    held = np.arange(burn.size)
+    fuel = ~np.isnan(burn) & (held != 0)  # NaN: no burn temperature; ctype 0 holds nothing
+    target: npt.NDArray[np.float32] = np.where(fuel[None, :], burn[None, :], emit[:, None]).astype(np.float32)
+    return target.reshape(-1)
+
+
 def _partners(reaction_of: npt.NDArray[np.int16]) -> npt.NDArray[np.uint64]:
     """Motion.partners: each element's reaction partners as one 64-bit set."""
     if reaction_of.shape[1] > 64:
@@ -309,7 +321,8 @@ def build() -> Tables:
     k = _conductivities()
     conductance = edge_conductance(k[:, None], k[None, :])
     motion = _motion(ints, floats, reaction_of)
-    return Tables(ints, floats, reaction_of, prob, result, conductance, _heat_el(floats, k), motion)
+    heat_el = _heat_el(floats, k)
+    return Tables(ints, floats, reaction_of, prob, result, conductance, heat_el, _heat_target(heat_el), motion)
 
 
 TABLES = build()

@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from particula.engine.jit import inline, kernel
-from particula.engine.tables import AIR_RELAX, EDGE_SCALE, H_BURN, H_EMIT, H_K, H_RATE
+from particula.engine.tables import AIR_RELAX, EDGE_SCALE, H_K, H_RATE
 
 __all__ = ["heat_pass", "heat_scratch"]
 # A change of at most this (degrees per tick) does not keep a chunk awake.
@@ -61,6 +61,7 @@ def heat_run(
     temp: Any,
     ctype: Any,
     heat_el: Any,
+    heat_target: Any,
     y: int,
     xa: int,
     xb: int,
@@ -104,14 +105,14 @@ def heat_run(
             for x in range(xa, xb):
                 up[U(x)] = zero
     # Heat sources: the one loop with lookups by element. A burning fuel's fire pulls toward the fuel's burn
-    # temperature (NaN for elements without one, and for the empty ctype 0). `&`, not `and`: no branch.
-    rate, emit, burn = heat_el[H_RATE], heat_el[H_EMIT], heat_el[H_BURN]
+    # temperature: one lookup by (element, ctype) in tables.heat_target, with no branch on a random mix.
+    rate = heat_el[H_RATE]
+    n = np.int64(rate.shape[0])
     for x in range(xa, xb):
         i = U(base + x)
         e = el[i]
-        fuel = burn[ctype[i]]
         rate_row[U(x)] = rate[e]
-        target_row[U(x)] = fuel if (fuel == fuel) & (ctype[i] != 0) else emit[e]
+        target_row[U(x)] = heat_target[U(np.int64(e) * n + np.int64(ctype[i]))]
     for x in range(xa, xb):
         i = U(base + x)
         t = old[U(x)]
@@ -140,6 +141,7 @@ def heat_pass(
     awake: Any,
     changed: Any,
     heat_el: Any,
+    heat_target: Any,
     width: int,
     height: int,
     ambient: float,
@@ -187,7 +189,7 @@ def heat_pass(
             while cx < cw and awake[base_chunk + cx] != 0:
                 cx += 1
             xa, xb = start << 4, min(cx << 4, width)
-            heat_run(el, temp, ctype, heat_el, y, xa, xb, width, height, amb, rows, up_known)
+            heat_run(el, temp, ctype, heat_el, heat_target, y, xa, xb, width, height, amb, rows, up_known)
             for chunk in range(start, cx):
                 if changed[base_chunk + chunk] != 0:
                     continue
