@@ -34,9 +34,11 @@ from particula.engine.tables import (
 )
 
 U = np.uint64
-# In this order: STAY, COAST and DRIFT are settled when the row decides (nothing is left to carry out: every
-# decision above DRIFT is), and COAST, DRIFT and DRIFT_MOVE keep their chunk awake (with COUNTS_DOWN).
-STAY, COAST, DRIFT, DRIFT_MOVE, ACT, SETTLE, SETTLE_FIRST, SETTLE_SECOND, TRAVEL, STEP = range(10)
+# In this order: STAY, COAST and DRIFT are settled when the row decides (every decision above DRIFT is carried
+# out), and from DRIFT_MOVE on a decision is a move of at most one cell toward its `aim` (motion.one_cell). COAST,
+# DRIFT and DRIFT_MOVE keep their chunk awake (as COUNTS_DOWN does).
+STAY, COAST, DRIFT, ACT, TRAVEL, DRIFT_MOVE, SETTLE, SETTLE_FIRST, SETTLE_SECOND, STEP = range(10)
+AIM_NONE = 4  # the aim of a particle that stays where it is: (0 + 1) * 3 + 0 + 1
 COUNTS_DOWN = 16  # added to a decision: first count the particle's lifetime down (it has more than one tick left)
 WHAT = 15  # the decision without COUNTS_DOWN
 # The directions a decision looks along, as rows of `dirs` (dx, dy): gravity, the two downhill diagonals (first,
@@ -182,6 +184,8 @@ def decide_row(
     r_g, r_1, r_2 = ranks[gdy + 1], ranks[dirs[D_FIRST, 1] + 1], ranks[dirs[D_SECOND, 1] + 1]
     r_l, r_r = ranks[dirs[D_LEFT, 1] + 1], ranks[dirs[D_RIGHT, 1] + 1]
     dx1, dx2, dxl, dxr = dirs[D_FIRST, 0], dirs[D_SECOND, 0], dirs[D_LEFT, 0], dirs[D_RIGHT, 0]
+    aim_1 = (dirs[D_FIRST, 1] + 1) * 3 + dx1 + 1
+    aim_2 = (dirs[D_SECOND, 1] + 1) * 3 + dx2 + 1
     for x in range(xa, xb):
         # Every condition is a 0/1 int64, combined with arithmetic: no branch, so the loop vectorises.
         ux_ = U(x)
@@ -231,11 +235,13 @@ def decide_row(
         norm = speed + np.float32(speed == f0)
         sdx = np.int64(np.floor((np.float32(x) + half) + ux / norm)) - x
         sdy = np.int64(np.floor((np.float32(y) + half) + uy / norm)) - y
-        aim[ux_] = np.int8((sdy + 1) * 3 + sdx + 1)
+        # Where a one-cell move goes (a gas's drift is aimed by its turn when carried out).
+        slide_aim = take_first * aim_1 + take_second * aim_2 + (1 - slides) * AIM_NONE
+        aim[ux_] = np.int8(rest * slide_aim + (1 - rest) * ((sdy + 1) * 3 + sdx + 1))
         fall = (moves & coast) * COAST + (moves & (1 - coast)) * (TRAVEL + one * (STEP - TRAVEL))
         falls = rest * settle + (1 - rest) * fall
         # Gases: drift with the element's chance, in the direction the 3 low bits pick, into an empty cell (gas_row).
-        gas = DRIFT + (np.int64(u24 < np.int32(drift[ux_])) & np.int64(free[ux_]))
+        gas = DRIFT + (np.int64(u24 < np.int32(drift[ux_])) & np.int64(free[ux_])) * (DRIFT_MOVE - DRIFT)
         movers = (np.int64(phase == 2) | np.int64(phase == 3)) * falls + np.int64(phase == 4) * gas
         full = np.int64(el[U(i)] != 0)
         out[ux_] = np.int8(simple * (movers + counts * COUNTS_DOWN) + ((1 - simple) & full) * ACT)

@@ -245,39 +245,54 @@ def travel(
 
 
 @inline
-def step(
+def one_cell(
     i: int,
     x: int,
     y: int,
-    ux: np.float32,
-    uy: np.float32,
-    limit: int,
+    falls: bool,
+    settles: bool,
     aim: int,
+    limit: int,
     p: Any,
     cells: Cells,
     changed: Any,
     stamp: Any,
 ) -> None:
-    """travel for a fall of exactly one cell, toward neighbour `aim` ((dy + 1) * 3 + dx + 1), worked out when
-    the row decided: into it if its rank is below the mover's entry `limit` (a liquid there takes its speed), else
-    it takes the blocker's speed."""
+    """A decided move of at most one cell toward neighbour `aim` ((dy + 1) * 3 + dx + 1; 4 = stay), its target
+    checked again (its rank below the mover's entry `limit`): a gas drifting, a particle coming to rest (`settles`:
+    its velocity goes to 0) and maybe sliding, or a fall of one cell (`falls`: it takes its new velocity, which a
+    liquid it enters takes all of, and a blocked fall takes the blocker's velocity, as travel does).
+
+    Written without a branch on which of them it is, as they come in a random mix: a particle that stays swaps with
+    itself, and its cell's stamp is set either way (nothing reads it again this tick)."""
     width, cw = p[0], p[2]
     vx, vy = cells[2], cells[3]
     ua = U(aim)  # unsigned: no sign fix-ups in the division
-    nx, ny = x + int(ua % U(3)) - 1, y + int(ua // U(3)) - 1
-    j = ny * width + nx
+    dx, dy = int(ua % U(3)) - 1, int(ua // U(3)) - 1
+    nx, ny = x + dx, y + dy
+    j = i + dy * width + dx
     v = pair_of(cells[0][U(j)], cells[5][U(j)])
-    if np.int64(v & U(255)) < limit:
-        move(i, j, x, y, nx, ny, p, cells, changed, stamp)
-        if np.int64((v >> U(PAIR_KIND)) & U(K_PHASE)) == PHASE_LIQUID:
-            ux = uy = np.float32(0.0)
-        vx[U(j)] = np.float32(ux)
-        vy[U(j)] = np.float32(uy)
-    else:
-        vx[U(i)] = vx[U(j)]
-        vy[U(i)] = vy[U(j)]
-        stamp[U(i)] = p[4]
-        mark(x, y, cw, changed)
+    free = (int(v & U(255)) < limit) & (j != i)
+    vxi, vyi, vxj, vyj = vx[U(i)], vy[U(i)], vx[U(j)], vy[U(j)]
+    moving = (vxi != 0.0) | (vyi != 0.0)
+    slows = int((v >> U(PAIR_KIND)) & U(K_PHASE)) == PHASE_LIQUID
+    zero = np.float32(0.0)
+    # Its velocity afterwards: a fall's new one (none in a liquid) or the blocker's, none at rest, a gas its own.
+    ux = zero if slows else accelerate(vxi, p[5])
+    uy = zero if slows else accelerate(vyi, p[6])
+    ux = ux if free else vxj
+    uy = uy if free else vyj
+    ux = ux if falls else (zero if settles else vxi)
+    uy = uy if falls else (zero if settles else vyi)
+    to = j if free else i
+    swap(i, to, cells)
+    vx[U(to)] = ux
+    vy[U(to)] = uy
+    stamp[U(i)] = p[4]
+    stamp[U(to)] = p[4]
+    here, there = U((y >> 4) * cw + (x >> 4)), U((ny >> 4) * cw + (nx >> 4))
+    changed[here] |= np.uint8(free | falls | (settles & moving))
+    changed[there] |= np.uint8(free)
 
 
 @inline

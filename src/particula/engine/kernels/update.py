@@ -25,15 +25,12 @@ from particula.engine.kernels.intent import (
     ACT,
     COAST,
     COUNTS_DOWN,
-    D_FIRST,
-    D_SECOND,
     DRIFT,
     DRIFT_MOVE,
     SETTLE,
-    SETTLE_FIRST,
+    SETTLE_SECOND,
     STAY,
     STEP,
-    TRAVEL,
     WHAT,
     apply_row,
     decide_row,
@@ -42,7 +39,7 @@ from particula.engine.kernels.intent import (
     lookup_row,
     rank_row,
 )
-from particula.engine.kernels.motion import accelerate, drift, fall, move, mover, pair_of, step, travel
+from particula.engine.kernels.motion import accelerate, drift, fall, mover, one_cell, travel
 from particula.engine.tables import K_PHASE, K_REACTIVE, K_SPECIAL, K_TIMED, K_TOOL
 
 U = np.uint64
@@ -114,38 +111,22 @@ def carry_out(
 ) -> None:
     """Carry out decision d (kernels/intent.py) of the particle at (x, y), checking its target again; `rows` are the
     row's scratch rows (Stepper): entry limits (of what the particle moves as), draws, aims and turns are read."""
-    width, cw = p[0], p[2]
+    width = p[0]
     i = y * width + x
-    el, vx, vy = cells[0], cells[2], cells[3]
-    dirs, turns = q[0], q[1]
-    lim, draws, aim, turn = rows[1], rows[3], rows[7], rows[8]
-    # The most common first: one-cell falls, then gas drifts, then the rest.
-    if d == STEP:
-        ux, uy = accelerate(vx[U(i)], p[5]), accelerate(vy[U(i)], p[6])
-        step(i, x, y, ux, uy, int(lim[U(x)]), int(aim[U(x)]), p, cells, changed, stamp)
-    elif d == DRIFT_MOVE:  # its chunk was marked when the row decided
+    if d >= DRIFT_MOVE:  # most: a gas drift aimed by its turn, a slide or rest, a one-cell fall
+        lim, aim, turn, turns = rows[1], rows[7], rows[8], q[1]
         t = U(turn[U(x)])
-        nx, ny = x + turns[t, 0], y + turns[t, 1]
-        j = ny * width + nx
-        if el[U(j)] == 0:
-            move(i, j, x, y, nx, ny, p, cells, changed, stamp)
+        gas_aim = (turns[t, 1] + 1) * 3 + turns[t, 0] + 1
+        to = gas_aim if d == DRIFT_MOVE else int(aim[U(x)])
+        settles = (d >= SETTLE) & (d <= SETTLE_SECOND)
+        one_cell(i, x, y, d == STEP, settles, to, int(lim[U(x)]), p, cells, changed, stamp)
     elif d == ACT:
         act(i, x, y, p, cells, tabs, mt, changed, stamp)
-    elif d == TRAVEL:
+    else:  # TRAVEL
+        vx, vy, draws = cells[2], cells[3], rows[3]
         ux, uy = accelerate(vx[U(i)], p[5]), accelerate(vy[U(i)], p[6])
-        a = mover(int(el[U(i)]), int(cells[5][U(i)]), mt[0])
+        a = mover(int(cells[0][U(i)]), int(cells[5][U(i)]), mt[0])
         travel(i, x, y, ux, uy, a, draws[U(x)], mt[0].shape[0], p, cells, tabs, mt, changed, stamp)
-    else:
-        if (vx[U(i)] != 0.0) | (vy[U(i)] != 0.0):
-            vx[U(i)] = np.float32(0.0)
-            vy[U(i)] = np.float32(0.0)
-            mark(x, y, cw, changed)
-        if d != SETTLE:
-            s = D_FIRST if d == SETTLE_FIRST else D_SECOND
-            nx, ny = x + dirs[s, 0], y + dirs[s, 1]
-            j = ny * width + nx
-            if int(pair_of(el[U(j)], cells[5][U(j)]) & U(255)) < int(lim[U(x)]):
-                move(i, j, x, y, nx, ny, p, cells, changed, stamp)
 
 
 @kernel
@@ -222,7 +203,7 @@ def update_pass(
                     for x in range(max(c << 4, xa), min((c << 4) + 16, xb)):
                         d = dec[U(x)]
                         w = d & WHAT
-                        keep |= ((w >= COAST) & (w <= DRIFT_MOVE)) | ((d & COUNTS_DOWN) != 0)
+                        keep |= (w == COAST) | (w == DRIFT) | (w == DRIFT_MOVE) | ((d & COUNTS_DOWN) != 0)
                     changed[U(cb + c)] |= np.uint8(keep)
                 apply_row(cells, base, xa, xb, acc, dec)
             else:
