@@ -50,13 +50,21 @@ def mark(x: int, y: int, cw: int, changed: Any) -> None:
 @inline
 def swap(a: int, b: int, cells: Cells) -> None:
     """Exchange two cells' particles with everything they carry (temperature, velocity, life, ...)."""
-    # Spelled out: Numba cannot loop over a tuple of arrays with different dtypes.
-    el, temp, vx, vy, life, ctype, shade = cells
+    vx, vy = cells[2], cells[3]
     ua, ub = np.uint64(a), np.uint64(b)  # unsigned: no negative-index wraparound
-    el[ua], el[ub] = el[ub], el[ua]
-    temp[ua], temp[ub] = temp[ub], temp[ua]
+    swap_all_but_velocity(a, b, cells)
     vx[ua], vx[ub] = vx[ub], vx[ua]
     vy[ua], vy[ub] = vy[ub], vy[ua]
+
+
+@inline
+def swap_all_but_velocity(a: int, b: int, cells: Cells) -> None:
+    """swap, for a caller that sets both cells' velocities itself."""
+    # Spelled out: Numba cannot loop over a tuple of arrays with different dtypes.
+    el, temp, _, _, life, ctype, shade = cells
+    ua, ub = np.uint64(a), np.uint64(b)
+    el[ua], el[ub] = el[ub], el[ua]
+    temp[ua], temp[ub] = temp[ub], temp[ua]
     life[ua], life[ub] = life[ub], life[ua]
     ctype[ua], ctype[ub] = ctype[ub], ctype[ua]
     shade[ua], shade[ub] = shade[ub], shade[ua]

@@ -21,7 +21,7 @@ import numpy as np
 
 from particula.engine.element_types import PHASE_LIQUID
 from particula.engine.jit import inline, kernel
-from particula.engine.kernels.cells import DX, DY, Cells, Tabs, become, inside, mark, swap
+from particula.engine.kernels.cells import DX, DY, Cells, Tabs, become, inside, mark, swap, swap_all_but_velocity
 from particula.engine.rng import INV24_F32, P_MOVE, draw, uniform24
 from particula.engine.tables import ENTER_ORIGIN, ENTER_SLOWS, K_MLO, K_PHASE, PAIR_KIND, TABLES
 
@@ -285,7 +285,9 @@ def one_cell(
     ux = ux if falls else (zero if settles else vxi)
     uy = uy if falls else (zero if settles else vyi)
     to = j if free else i
-    swap(i, to, cells)
+    swap_all_but_velocity(i, to, cells)
+    vx[U(i)] = vxj  # the cell it leaves takes the target's velocity (overwritten below if it stays)
+    vy[U(i)] = vyj
     vx[U(to)] = ux
     vy[U(to)] = uy
     stamp[U(i)] = p[4]
