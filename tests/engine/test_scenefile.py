@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from particula.engine import World
 from particula.engine.scenefile import HEADER_SIZE, SceneFileError, decode, encode, payload_size
 from particula.engine.state import CELL_PLANES, Settings, WorldState
 
@@ -371,3 +372,16 @@ def test_damaged_planes_behind_recomputed_checksums_never_crash(data: st.DataObj
     except SceneFileError:
         return
     assert state.planes["element"].shape == (4, 6)
+
+
+@pytest.mark.parametrize(
+    ("plane", "value", "message"),
+    [("element", 250, "not a known element"), ("ctype", 99, "not a known element"), ("velocity_x", np.nan, "NaN")],
+)
+def test_a_state_no_world_can_hold_is_refused_before_a_kernel_runs(plane: str, value: float, message: str) -> None:
+    """The kernels index tables by element and ctype and move particles by their speed without checking again."""
+    world = World(16, 16, seed=1)
+    world.fill_rect(0, 8, 16, 16, "sand")
+    world.state.planes[plane][10, 3] = value
+    with pytest.raises(SceneFileError, match=message):
+        World.from_state(world.state)

@@ -174,7 +174,7 @@ def decode(
     _check_payload_bytes(payload, header)
     raw = _decompress(payload, payload_size(header.width, header.height), header)
     planes, chunk_awake = _split(raw, header.width, header.height)
-    _check_values(planes, element_count)
+    check_values(planes, element_count)
     settings = Settings(
         width=header.width,
         height=header.height,
@@ -307,7 +307,9 @@ def _split(
     return planes, chunk_awake
 
 
-def _check_values(planes: dict[str, npt.NDArray[np.generic]], element_count: int | None) -> None:
+def check_values(planes: dict[str, npt.NDArray[np.generic]], element_count: int | None) -> None:
+    """SceneFileError unless every element id and ctype is below `element_count` (when given) and every temperature
+    and velocity is a finite number inside its limits: what the kernels index tables and move particles by."""
     if element_count is not None:
         for name in ("element", "ctype"):
             highest = int(planes[name].max())

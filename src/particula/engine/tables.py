@@ -108,19 +108,9 @@ class Motion:
     bounds: npt.NDArray[np.uint64]
 
     def arrays(self) -> tuple[npt.NDArray[np.generic], ...]:
-        """The tuple the kernels take, in field order."""
-        return (
-            self.kind,
-            self.high_t,
-            self.low_t,
-            self.spread,
-            self.drift,
-            self.enter,
-            self.pair,
-            self.limit,
-            self.partners,
-            self.bounds,
-        )
+        """The tuple the sequential kernels take, in field order (the row decisions read `pair`, `partners` and
+        `bounds` as compiled-in constants instead: kernels/motion.PAIR)."""
+        return (self.kind, self.high_t, self.low_t, self.spread, self.drift, self.enter)
 
 
 def _ids() -> dict[str, int]:
@@ -245,7 +235,8 @@ def _motion(ints: IntTable, floats: FloatTable, reaction_of: npt.NDArray[np.int1
     enter[:, 0] = True
     packed = enter.astype(np.uint8) | np.where(ints[:, I_MOVES_LIKE_ORIGIN] == 1, ENTER_ORIGIN, 0)[None, :]
     packed |= np.where(phase == PHASE_LIQUID, ENTER_SLOWS, 0)[None, :]
-    rank, limit = _ranks(phase, density, ints[:, I_MOVES_LIKE_ORIGIN] == 1)
+    mover = _movers(ints[:, I_MOVES_LIKE_ORIGIN] == 1)
+    rank, limit = _ranks(phase, density, mover)
     drift = np.ceil(floats[:, F_DRIFT] * 2.0**24).astype(np.int64)
     return Motion(
         kind=kind.astype(np.uint8),
@@ -255,17 +246,27 @@ def _motion(ints: IntTable, floats: FloatTable, reaction_of: npt.NDArray[np.int1
         drift=drift,
         enter=packed.astype(np.uint8).reshape(-1),
         limit=limit,
-        pair=_pairs(kind.astype(np.uint8), rank, limit, drift, ints[:, I_MOVES_LIKE_ORIGIN] == 1),
+        pair=_pairs(kind.astype(np.uint8), rank, limit, drift, mover),
         bounds=(temperature_key(floats[:, F_HIGH_T]).astype(np.uint64) << np.uint64(32))
         | temperature_key(floats[:, F_LOW_T]).astype(np.uint64),
         partners=_partners(reaction_of),
     )
 
 
+def _movers(moves_like_origin: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
+    """(N, N): the element a cell of element b holding ctype c moves as, at [b, c]: c for a burning fuel holding
+    one (fire holding oil moves as oil), else b. (kernels/motion.mover is the same rule for one cell.)"""
+    count = moves_like_origin.size
+    held = np.arange(count)
+    burning = moves_like_origin[:, None] & (held != 0)[None, :]
+    return np.where(burning, held[None, :], held[:, None])
+
+
 def _ranks(
-    phase: npt.NDArray[np.int32], density: npt.NDArray[np.float64], moves_like_origin: npt.NDArray[np.bool_]
+    phase: npt.NDArray[np.int32], density: npt.NDArray[np.float64], mover: npt.NDArray[np.int64]
 ) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8]]:
-    """Motion.rank and Motion.limit (see there): the `enter` rule as one comparison of two small numbers."""
+    """The (N, N) target ranks (the low byte of Motion.pair) and Motion.limit: the `enter` rule as one comparison
+    of two small numbers."""
     fluid = (phase == PHASE_LIQUID) | (phase == PHASE_GAS)
     levels = np.unique(density[fluid])
     if levels.size > 253:
@@ -275,10 +276,7 @@ def _ranks(
     rank[0] = 0
     limit = np.where(phase == PHASE_GAS, 1, 1 + below)
     # A burning fuel (fire holding oil) ranks as the fuel it moves as, when it holds one.
-    pair = np.broadcast_to(rank[:, None], (rank.size, rank.size)).copy()
-    origin = moves_like_origin[:, None] & (np.arange(rank.size) != 0)[None, :]
-    pair[origin] = np.broadcast_to(rank[None, :], pair.shape)[origin]
-    return pair.astype(np.uint8), limit.astype(np.uint8)
+    return rank[mover].astype(np.uint8), limit.astype(np.uint8)
 
 
 def temperature_key(temperature: npt.ArrayLike) -> npt.NDArray[np.uint32]:
@@ -295,13 +293,9 @@ def _pairs(
     rank: npt.NDArray[np.uint8],
     limit: npt.NDArray[np.uint8],
     drift: npt.NDArray[np.int64],
-    moves_like_origin: npt.NDArray[np.bool_],
+    mover: npt.NDArray[np.int64],
 ) -> npt.NDArray[np.uint64]:
-    """Motion.pair (see PAIR_KIND) from the per-element columns and the (N, N) ranks."""
-    count = kind.size
-    held = np.arange(count)
-    # The element each (b, c) moves as: c for a burning fuel holding one, else b.
-    mover = np.where(moves_like_origin[:, None] & (held != 0)[None, :], held[None, :], np.arange(count)[:, None])
+    """Motion.pair (see PAIR_KIND) from the per-element columns, the (N, N) ranks and what each pair moves as."""
     motion_bits = K_PHASE | K_LEVELS
     decided = (kind[:, None] & ~np.uint8(motion_bits)) | (kind[mover] & np.uint8(motion_bits))
     pair = rank.astype(np.uint64)

@@ -42,10 +42,16 @@ class World:
 
     @classmethod
     def from_state(cls, state: WorldState) -> World:
-        """A World continuing `state` exactly (the planes are used in place, made contiguous if needed)."""
+        """A World continuing `state` exactly (the planes are used in place, made contiguous if needed).
+
+        SceneFileError if a plane holds what no world can (an unknown element, a non-finite temperature or speed):
+        the compiled kernels index their tables by these values without checking them again."""
+        from particula.engine import scenefile
+
         world = cls.__new__(cls)
         for name, dtype in CELL_PLANES:
             state.planes[name] = np.ascontiguousarray(state.planes[name], dtype=dtype)
+        scenefile.check_values(state.planes, elements.count())
         state.chunk_awake = np.ascontiguousarray(state.chunk_awake, dtype=np.uint8)
         world._attach(state)
         return world

@@ -38,7 +38,7 @@ U = np.uint64
 # out), and from DRIFT_MOVE on a decision is a move of at most one cell toward its `aim` (motion.one_cell). COAST,
 # DRIFT and DRIFT_MOVE keep their chunk awake (as COUNTS_DOWN does).
 STAY, COAST, DRIFT, ACT, TRAVEL, DRIFT_MOVE, SETTLE, SETTLE_FIRST, SETTLE_SECOND, STEP = range(10)
-AIM_NONE = 4  # the aim of a particle that stays where it is: (0 + 1) * 3 + 0 + 1
+AIM_NONE = 4  # the aim of a particle that stays where it is (aim_code(0, 0))
 COUNTS_DOWN = 16  # added to a decision: first count the particle's lifetime down (it has more than one tick left)
 WHAT = 15  # the decision without COUNTS_DOWN
 # The directions a decision looks along, as rows of `dirs` (dx, dy): gravity, the two downhill diagonals (first,
@@ -127,7 +127,7 @@ def hash_row(key: Any, base: int, xa: int, count: int, out: Any, turn: Any, unif
 def gas_row(el: Any, base: int, xa: int, xb: int, width: int, turns: Any, turn: Any, out: Any) -> None:
     """Whether the cell each of cells xa..xb-1 would drift into, were it a gas, is empty (by its turn, hash_row).
 
-    A loop of its own over bytes only, which runs many more lanes at once than the decisions' 64-bit ones."""
+    A loop of its own over bytes only, which runs many more lanes at once than the decisions' wider ones."""
     t0, t1 = turns[0, 1] * width + turns[0, 0], turns[1, 1] * width + turns[1, 0]
     t2, t3 = turns[2, 1] * width + turns[2, 0], turns[3, 1] * width + turns[3, 0]
     t4, t5 = turns[4, 1] * width + turns[4, 0], turns[5, 1] * width + turns[5, 0]
@@ -136,7 +136,7 @@ def gas_row(el: Any, base: int, xa: int, xb: int, width: int, turns: Any, turn: 
         i = base + x
         t = turn[U(x)]
         # Each of the eight candidate cells is read (contiguous loads); the turn selects one.
-        out[U(x)] = np.uint8(
+        free = (
             ((t == 0) & (el[U(i + t0)] == 0))
             | ((t == 1) & (el[U(i + t1)] == 0))
             | ((t == 2) & (el[U(i + t2)] == 0))
@@ -146,6 +146,13 @@ def gas_row(el: Any, base: int, xa: int, xb: int, width: int, turns: Any, turn: 
             | ((t == 6) & (el[U(i + t6)] == 0))
             | ((t == 7) & (el[U(i + t7)] == 0))
         )
+        out[U(x)] = np.uint8(free)
+
+
+@inline
+def aim_code(dx: Any, dy: Any) -> Any:
+    """The aim of a move to the neighbour (dx, dy) (-1..1 each): (dy + 1) * 3 + dx + 1, 4 = staying put."""
+    return (dy + 1) * 3 + dx + 1
 
 
 @kernel
@@ -171,7 +178,7 @@ def decide_row(
     """The decisions of interior cells xa..xb-1 (all eight neighbours inside the world) of row y, starting at `base`.
 
     `acc` is (ax, ay, has_gravity); `ranks` holds the target ranks of the rows above, of and below this one (rank_row),
-    at least where `dirs` looks; `free` whether a gas's drift target is empty (gas_row).
+    at least where `dirs` looks (this row's from lookup_row); `free` whether a gas's drift target is empty (gas_row).
     """
     el, vx, vy = planes[0], planes[2], planes[3]
     # Velocities in float32 (motion.accelerate): with no 64-bit value left, LLVM runs 16 cells per instruction.
@@ -184,8 +191,7 @@ def decide_row(
     r_g, r_1, r_2 = ranks[gdy + 1], ranks[dirs[D_FIRST, 1] + 1], ranks[dirs[D_SECOND, 1] + 1]
     r_l, r_r = ranks[dirs[D_LEFT, 1] + 1], ranks[dirs[D_RIGHT, 1] + 1]
     dx1, dx2, dxl, dxr = dirs[D_FIRST, 0], dirs[D_SECOND, 0], dirs[D_LEFT, 0], dirs[D_RIGHT, 0]
-    aim_1 = (dirs[D_FIRST, 1] + 1) * 3 + dx1 + 1
-    aim_2 = (dirs[D_SECOND, 1] + 1) * 3 + dx2 + 1
+    aim_1, aim_2 = aim_code(dx1, dirs[D_FIRST, 1]), aim_code(dx2, dirs[D_SECOND, 1])
     for x in range(xa, xb):
         # Every condition is a 0/1 int64, combined with arithmetic: no branch, so the loop vectorises.
         ux_ = U(x)
@@ -228,14 +234,16 @@ def decide_row(
         frac = np.float32(u24) * INV24_F32
         coast = np.int64(speed < f1) & (1 - np.int64(frac < speed))
         # A fall that crosses exactly one cell (most do) is a STEP: the cell it aims at is worked out here, as
-        # motion.travel would (aim = (dy + 1) * 3 + dx + 1); longer falls TRAVEL cell by cell at their turn.
+        # motion.travel would; longer falls TRAVEL cell by cell at their turn.
         one = (np.int64(speed < f1) & np.int64(frac < speed)) | (
             np.int64(speed >= f1) & np.int64(speed < f2) & (1 - np.int64(frac < speed - f1))
         )
         norm = speed + np.float32(speed == f0)
+        # A neighbour, as speeds are finite (World.from_state and scene files refuse any other).
         sdx = np.int64(np.floor((np.float32(x) + half) + ux / norm)) - x
         sdy = np.int64(np.floor((np.float32(y) + half) + uy / norm)) - y
-        # Where a one-cell move goes (a gas's drift is aimed by its turn when carried out).
+        # Where a one-cell move goes: a slide's diagonal, nowhere when coming to rest, a fall's cell (a gas's drift is
+        # aimed by its turn when it is carried out).
         slide_aim = take_first * aim_1 + take_second * aim_2 + (1 - slides) * AIM_NONE
         aim[ux_] = np.int8(rest * slide_aim + (1 - rest) * ((sdy + 1) * 3 + sdx + 1))
         fall = (moves & coast) * COAST + (moves & (1 - coast)) * (TRAVEL + one * (STEP - TRAVEL))

@@ -4,8 +4,9 @@ Gravity is one of eight directions `g` (-1 in zero-g) for sliding and drifting; 
 Every helper here is pasted into the particle pass (`update.py`) by Numba, so the common cases cost no call.
 
 A particle moves as its *mover* element: itself, or for a burning fuel (fire remembering wood or oil) the fuel.
-Whether a mover may enter a cell is one lookup in `enter` (tables.Motion): the cell is empty, or the mover is no
-gas and the cell holds a lighter liquid or gas, which it swaps with.
+A mover may enter a cell that is empty, or, when the mover is no gas, that holds a lighter liquid or gas, which it
+swaps with. The sequential paths ask `enter` (tables.Motion, one lookup); the decided one-cell moves compare the
+target's rank with the mover's entry limit (tables.Motion.pair), the same rule as two numbers.
 
 Randomness: one draw per particle and tick (purpose P_MOVE). Bit 0 is the coin that picks between two open
 sides, bits 0-2 a gas's turn, and the top 24 bits the uniform number that rounds a fractional speed or decides

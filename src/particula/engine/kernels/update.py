@@ -32,6 +32,7 @@ from particula.engine.kernels.intent import (
     STAY,
     STEP,
     WHAT,
+    aim_code,
     apply_row,
     decide_row,
     gas_row,
@@ -110,14 +111,13 @@ def carry_out(
     rows: Any,
 ) -> None:
     """Carry out decision d (kernels/intent.py) of the particle at (x, y), checking its target again; `rows` are the
-    row's scratch rows (Stepper): entry limits (of what the particle moves as), draws, aims and turns are read."""
+    row's scratch rows (Stepper): entry limits (of what the particle moves as), aims, gas turns and draws are read."""
     width = p[0]
     i = y * width + x
-    if d >= DRIFT_MOVE:  # most: a gas drift aimed by its turn, a slide or rest, a one-cell fall
-        lim, aim, turn, turns = rows[1], rows[7], rows[8], q[1]
-        t = U(turn[U(x)])
-        gas_aim = (turns[t, 1] + 1) * 3 + turns[t, 0] + 1
-        to = gas_aim if d == DRIFT_MOVE else int(aim[U(x)])
+    if d >= DRIFT_MOVE:  # most: a gas's drift, a slide or coming to rest, a one-cell fall
+        lim, aim, turns = rows[1], rows[7], q[1]
+        t = U(rows[8][U(x)])  # a gas's turn, aimed here (in the decision it costs the whole row a select)
+        to = aim_code(turns[t, 0], turns[t, 1]) if d == DRIFT_MOVE else int(aim[U(x)])
         settles = (d >= SETTLE) & (d <= SETTLE_SECOND)
         one_cell(i, x, y, d == STEP, settles, to, int(lim[U(x)]), p, cells, changed, stamp)
     elif d == ACT:
@@ -147,8 +147,8 @@ def update_pass(
     """Every particle of every awake chunk takes its turn once, row by row: the row's decisions (intent.py), then
     carrying them out in scan order; stamps skip particles that already moved this tick.
 
-    `heat_bits` is the temperature plane viewed as uint32 (intent.lookup_row); `q` is (dirs, turns, acc, need) of
-    intent.decide_row; `rows` the scratch rows (see Stepper).
+    `heat_bits` is the temperature plane viewed as uint32 (intent.lookup_row); `q` is (dirs, turns, acc, need):
+    directions for intent.decide_row and gas_row, and the rows of ranks needed; `rows` the scratch rows (Stepper).
     """
     width, height, cw, sv = p[0], p[1], p[2], p[4]
     el, ctype = cells[0], cells[5]
