@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy import insert as sql_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from particula.db.models import RefreshToken
 
@@ -49,8 +50,11 @@ async def insert(
     return row.family_id, row.created_at
 
 
-async def rotate(session: AsyncSession, token_hash: str) -> tuple[uuid.UUID, uuid.UUID] | None:
-    """Mark a live token rotated, atomically; (user_id, family_id) if it was live, else None."""
+async def rotate(session: AsyncSession, token_hash: str) -> tuple[uuid.UUID, uuid.UUID, datetime | None] | None:
+    """Mark a live token rotated, atomically; (user_id, family_id, when the device signed in: its first token's
+    creation) if it was live, else None. One statement: the sign-in time comes back with the rotation."""
+    first = aliased(RefreshToken)
+    signed_in = select(func.min(first.created_at)).where(first.family_id == RefreshToken.family_id).scalar_subquery()
     statement = (
         update(RefreshToken)
         .where(
@@ -59,12 +63,12 @@ async def rotate(session: AsyncSession, token_hash: str) -> tuple[uuid.UUID, uui
             RefreshToken.expires_at > _NOW_UTC,
         )
         .values(rotated_at=_NOW_UTC)
-        .returning(RefreshToken.user_id, RefreshToken.family_id)
+        .returning(RefreshToken.user_id, RefreshToken.family_id, signed_in)
     )
     row = (await session.execute(statement)).first()
     if row is None or row.user_id is None:
         return None
-    return row.user_id, row.family_id
+    return row.user_id, row.family_id, row[2]
 
 
 async def find(session: AsyncSession, token_hash: str) -> RefreshToken | None:
@@ -103,11 +107,3 @@ async def devices(session: AsyncSession, user_id: uuid.UUID) -> list[Device]:
 async def purge_expired(session: AsyncSession) -> int:
     statement = delete(RefreshToken).where(RefreshToken.expires_at < _NOW_UTC)
     return (await session.execute(statement)).rowcount  # type: ignore[attr-defined,no-any-return]
-
-
-async def signed_in_at(session: AsyncSession, family_id: uuid.UUID) -> datetime | None:
-    """When the device (refresh-token family) signed in: its first token's creation."""
-    first: datetime | None = await session.scalar(
-        select(func.min(RefreshToken.created_at)).where(RefreshToken.family_id == family_id)
-    )
-    return first

@@ -6,7 +6,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 
 from redis.asyncio import Redis
 from sqlalchemy.exc import IntegrityError
@@ -45,9 +45,17 @@ async def start_session(session: AsyncSession, redis: Redis, secret: str, user: 
 
 
 async def _issue_tokens(
-    session: AsyncSession, redis: Redis, secret: str, user: User, client: Client, *, family_id: uuid.UUID | None
+    session: AsyncSession,
+    redis: Redis,
+    secret: str,
+    user: User,
+    client: Client,
+    *,
+    family_id: uuid.UUID | None,
+    signed_in: datetime | None = None,
 ) -> SignedIn:
-    """A new refresh token in the device's family (None: a new device) and an access token; records presence."""
+    """A new refresh token in the device's family (None: a new device, signed in now) and an access token; records
+    presence. `signed_in` is when an existing device signed in (repository.rotate says)."""
     refresh_token = tokens.new_refresh_token()
     family, created_at = await repository.insert(
         session,
@@ -60,7 +68,8 @@ async def _issue_tokens(
     )
     await cache.touch_session(redis, user.id)
     # The device's sign-in time from the database clock, the same at sign-in and every refresh: its first token's.
-    signed_in = created_at if family_id is None else await repository.signed_in_at(session, family)
+    if family_id is None:
+        signed_in = created_at
     return SignedIn(
         user=account_of(user),
         access_token=tokens.issue_access_token(
@@ -160,11 +169,11 @@ async def refresh(session: AsyncSession, redis: Redis, secret: str, token: str, 
             log.warning("refresh token reuse for user %s: revoked %d tokens", known.user_id, revoked)
             raise TokenTheft
         raise Problem(401, "The refresh token is not valid or has expired; sign in again.", slug="invalid-token")
-    user_id, family = rotated
+    user_id, family, signed_in = rotated
     user = await users.get(session, user_id)
     if user is None:
         raise Problem(401, "The account no longer exists.", slug="invalid-token")
-    return await _issue_tokens(session, redis, secret, user, client, family_id=family)
+    return await _issue_tokens(session, redis, secret, user, client, family_id=family, signed_in=signed_in)
 
 
 async def logout(session: AsyncSession, token: str) -> None:

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 from redis.typing import EncodableT, FieldT
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -67,15 +68,11 @@ async def hit_rate_limit(redis: Redis, *, ip: str, endpoint: str, limit: int) ->
     return max(int(ttl), 1)
 
 
-async def get_and_touch_session(redis: Redis, key: str, user_id: uuid.UUID | None) -> bytes | None:
-    """GET key; with a user id, also record that user's activity in session:{userId}, in one round trip."""
-    if user_id is None:
-        return cast(bytes | None, await redis.get(key))
-    session_key = keys.session_key(user_id)
+async def get_and_touch_session(redis: Redis, key: str, user_id: uuid.UUID) -> bytes | None:
+    """GET key, and record the user's activity in session:{userId}, in one round trip."""
     async with redis.pipeline(transaction=False) as pipe:
         pipe.get(key)
-        pipe.hset(session_key, "lastActivity", str(int(time.time() * 1000)))
-        pipe.expire(session_key, keys.SESSION_TTL)
+        _queue_touch(pipe, user_id, {})
         raw, _, _ = await pipe.execute()
     return cast(bytes | None, raw)
 
@@ -88,16 +85,21 @@ async def touch_session(
     room_id: str | None = None,
 ) -> None:
     """Record activity in session:{userId}, keeping any socket/room already there unless given."""
-    key = keys.session_key(user_id)
-    fields: dict[FieldT, EncodableT] = {"lastActivity": str(int(time.time() * 1000))}
+    fields: dict[FieldT, EncodableT] = {}
     if socket_id is not None:
         fields["socketId"] = socket_id
     if room_id is not None:
         fields["roomId"] = room_id
     async with redis.pipeline(transaction=True) as pipe:
-        pipe.hset(key, mapping=fields)
-        pipe.expire(key, keys.SESSION_TTL)
+        _queue_touch(pipe, user_id, fields)
         await pipe.execute()
+
+
+def _queue_touch(pipe: Pipeline, user_id: uuid.UUID, fields: dict[FieldT, EncodableT]) -> None:
+    """Queue on `pipe` the two commands that record activity in session:{userId} (24 h): HSET and EXPIRE."""
+    key = keys.session_key(user_id)
+    pipe.hset(key, mapping={"lastActivity": str(int(time.time() * 1000)), **fields})
+    pipe.expire(key, keys.SESSION_TTL)
 
 
 async def read_session(redis: Redis, user_id: uuid.UUID) -> dict[str, str]:

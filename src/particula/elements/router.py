@@ -15,8 +15,7 @@ router = APIRouter(tags=["elements"])
 @cache
 def _catalogue_json() -> bytes:
     """The table as JSON, serialised once, exactly as JSONResponse would write it."""
-    table = elements.catalogue()
-    return JSONResponse(table).render(table)
+    return bytes(JSONResponse(elements.catalogue()).body)
 
 
 @router.get("/elements", name="elements.list", summary="Every element players can paint", response_class=JSONResponse)

@@ -50,7 +50,8 @@ async def account(session: AsyncSession, redis: Redis, user_id: uuid.UUID, *, ac
 
     With `active`, the same round trip records presence in session:{userId} (lastActivity, 24 h).
     """
-    cached = await cache.get_and_touch_session(redis, keys.user_cache_key(user_id), user_id if active else None)
+    key = keys.user_cache_key(user_id)
+    cached = await (cache.get_and_touch_session(redis, key, user_id) if active else redis.get(key))
     if cached is not None:
         return Account.model_validate_json(cached)
     user = await repository.get(session, user_id)
