@@ -48,10 +48,15 @@ class World:
         the compiled kernels index their tables by these values without checking them again."""
         from particula.engine import scenefile
 
+        scenefile.check_values(state.planes, elements.count())
+        return cls._continuing(state)
+
+    @classmethod
+    def _continuing(cls, state: WorldState) -> World:
+        """from_state without the check, for a state whose values were checked (scenefile.decode checks them)."""
         world = cls.__new__(cls)
         for name, dtype in CELL_PLANES:
             state.planes[name] = np.ascontiguousarray(state.planes[name], dtype=dtype)
-        scenefile.check_values(state.planes, elements.count())
         state.chunk_awake = np.ascontiguousarray(state.chunk_awake, dtype=np.uint8)
         world._attach(state)
         return world
@@ -137,7 +142,7 @@ class World:
         state = scenefile.decode(
             data, max_width=max_width, max_height=max_height, max_bytes=max_bytes, element_count=elements.count()
         )
-        return cls.from_state(state)
+        return cls._continuing(state)  # decode checked every value against this build's elements
 
     def render(self) -> npt.NDArray[np.uint8]:
         """The world as an (height, width, 3) uint8 image."""
