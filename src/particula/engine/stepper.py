@@ -144,7 +144,7 @@ def decision_scratch(width: int) -> tuple[npt.NDArray[np.generic], ...]:
     """The particle pass's scratch rows (kernels/intent.py): row kind, entry limit, drift chance, draws (padded to
     a whole number of 8-lane vectors), decisions, the cells to visit, three rows of target ranks, where one-cell
     moves aim, the gas turns (padded as the draws), whether a gas's drift target is empty, and the draws' uniform
-    numbers (padded as the draws)."""
+    numbers and where gases would drift (both padded as the draws)."""
     return (
         np.zeros(width, np.uint8),
         np.zeros(width, np.uint8),
@@ -157,6 +157,7 @@ def decision_scratch(width: int) -> tuple[npt.NDArray[np.generic], ...]:
         np.zeros(width + 8, np.uint8),
         np.zeros(width, np.uint8),
         np.zeros(width + 8, np.uint32),
+        np.zeros(width + 8, np.int8),
     )
 
 

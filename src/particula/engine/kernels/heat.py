@@ -33,10 +33,10 @@ __all__ = ["heat_pass", "heat_scratch"]
 # A change of at most this (degrees per tick) does not keep a chunk awake.
 HEAT_EPSILON = np.float32(0.005)
 # Scratch rows: old temperatures (two, alternating by row parity), H edges, V edges below (two, alternating), V
-# edges above when they cannot be reused, conductivities of three consecutive rows (by row modulo 3), and the
-# heat source rate and target of the row being updated.
-_OLD, _H, _DOWN, _UP, _K, _RATE, _TARGET = 0, 2, 3, 5, 6, 9, 10
-SCRATCH_ROWS = 11
+# edges above when they cannot be reused, and of three consecutive rows (by row modulo 3) the conductivities and
+# the heat source rates and targets.
+_OLD, _H, _DOWN, _UP, _K, _RATE, _TARGET = 0, 2, 3, 5, 6, 9, 12
+SCRATCH_ROWS = 15
 _AIR = np.float32(AIR_RELAX)
 _SCALE = np.float32(EDGE_SCALE)
 _TINY = np.float32(1e-30)
@@ -59,9 +59,6 @@ def edge(ka: Any, kb: Any) -> Any:
 def heat_run(
     el: Any,
     temp: Any,
-    ctype: Any,
-    heat_el: Any,
-    heat_target: Any,
     y: int,
     xa: int,
     xb: int,
@@ -71,8 +68,8 @@ def heat_run(
     rows: Any,
     up_known: bool,
 ) -> None:
-    """New temperatures of cells xa <= x < xb of row y (old temperatures of rows y and y-1 and the conductivities
-    of rows y-1, y and y+1 already in `rows`)."""
+    """New temperatures of cells xa <= x < xb of row y (old temperatures of rows y and y-1, the conductivities of
+    rows y-1, y and y+1 and the heat sources of row y already in `rows`)."""
     base = y * width
     old = rows[_OLD + (y & 1)]
     above = rows[_OLD + ((y + 1) & 1)]
@@ -80,7 +77,7 @@ def heat_run(
     down = rows[_DOWN + (y & 1)]
     up = rows[_DOWN + ((y + 1) & 1)] if up_known else rows[_UP]
     k_up, k_here, k_down = rows[_K + (y + 2) % 3], rows[_K + y % 3], rows[_K + (y + 1) % 3]
-    rate_row, target_row = rows[_RATE], rows[_TARGET]
+    rate_row, target_row = rows[_RATE + y % 3], rows[_TARGET + y % 3]
     zero = np.float32(0.0)
     # Edges between x-1 and x, for xa <= x <= xb; the world's left and right borders carry nothing.
     first, last = max(xa, 1), min(xb, width - 1)
@@ -104,15 +101,6 @@ def heat_run(
         else:
             for x in range(xa, xb):
                 up[U(x)] = zero
-    # Heat sources: the one loop with lookups by element. A burning fuel's fire pulls toward the fuel's burn
-    # temperature: one lookup by (element, ctype) in tables.heat_target, with no branch on a random mix.
-    rate = heat_el[H_RATE]
-    n = np.int64(rate.shape[0])
-    for x in range(xa, xb):
-        i = U(base + x)
-        e = el[i]
-        rate_row[U(x)] = rate[e]
-        target_row[U(x)] = heat_target[U(np.int64(e) * n + np.int64(ctype[i]))]
     for x in range(xa, xb):
         i = U(base + x)
         t = old[U(x)]
@@ -124,13 +112,21 @@ def heat_run(
 
 
 @kernel
-def conductivity_row(el: Any, heat_el: Any, y: int, width: int, rows: Any) -> None:
-    """The conductivity of every cell of row y, into its scratch row."""
-    k = heat_el[H_K]
-    out = rows[_K + y % 3]
+def thermal_row(el: Any, ctype: Any, heat_el: Any, heat_target: Any, y: int, width: int, rows: Any) -> None:
+    """The one loop with lookups by element: the conductivity of every cell of row y and its pull as a heat source
+    (rate and target), into the row's scratch rows. A burning fuel's fire pulls toward the fuel's burn temperature:
+    one lookup by (element, ctype) in tables.heat_target, with no branch on a random mix."""
+    k, rate = heat_el[H_K], heat_el[H_RATE]
+    n = np.int64(rate.shape[0])
+    r = y % 3
+    k_row, rate_row, target_row = rows[_K + r], rows[_RATE + r], rows[_TARGET + r]
     base = y * width
     for x in range(width):
-        out[U(x)] = k[el[U(base + x)]]
+        i = U(base + x)
+        e = el[i]
+        k_row[U(x)] = k[e]
+        rate_row[U(x)] = rate[e]
+        target_row[U(x)] = heat_target[U(np.int64(e) * n + np.int64(ctype[i]))]
 
 
 @kernel
@@ -151,7 +147,7 @@ def heat_pass(
     cw = (width + 15) >> 4
     amb = np.float32(ambient)
     above_saved = False  # whether rows holds the old temperatures of the row above
-    # Conductivity rows computed in this pass: k_low..k_high, of which the last three are still in `rows`. Rows are
+    # Thermal rows (thermal_row) made in this pass: k_low..k_high, of which the last three are still in `rows`. Rows are
     # visited downward and each needs the one above and below, so only a gap of sleeping rows starts a new run.
     k_low, k_high = 0, -1
     for y in range(height):
@@ -176,7 +172,7 @@ def heat_pass(
         if not k_low <= lo <= k_high + 1:
             k_low, k_high = lo, lo - 1
         for r in range(k_high + 1, hi + 1):
-            conductivity_row(el, heat_el, r, width, rows)
+            thermal_row(el, ctype, heat_el, heat_target, r, width, rows)
         k_high = max(k_high, hi)
         # Within a chunk row every row has the same awake runs, so the edges below the row above are reusable.
         up_known = above_saved and (y & 15) != 0
@@ -189,7 +185,7 @@ def heat_pass(
             while cx < cw and awake[base_chunk + cx] != 0:
                 cx += 1
             xa, xb = start << 4, min(cx << 4, width)
-            heat_run(el, temp, ctype, heat_el, heat_target, y, xa, xb, width, height, amb, rows, up_known)
+            heat_run(el, temp, y, xa, xb, width, height, amb, rows, up_known)
             for chunk in range(start, cx):
                 if changed[base_chunk + chunk] != 0:
                     continue

@@ -111,16 +111,20 @@ def rank_row(el: Any, ctype: Any, base: int, xa: int, xb: int, out: Any) -> None
 
 
 @kernel
-def hash_row(key: Any, base: int, xa: int, count: int, out: Any, turn: Any, uniform: Any) -> None:
+def hash_row(
+    key: Any, base: int, xa: int, count: int, out: Any, turn: Any, uniform: Any, turn_aims: Any, drift_aim: Any
+) -> None:
     """The movement draw (rng.draw with P_MOVE) of cells xa.. into out[xa..], and its parts the decisions read in
     narrow rows (64-bit lanes would halve how many cells an instruction takes): the low three bits (a gas's turn; bit
-    0 the coin between two ways) into turn[xa..], the top 24 (the uniform number) into uniform[xa..]. `count` is a
+    0 the coin between two ways) into turn[xa..], the top 24 (the uniform number) into uniform[xa..]; and where a
+    gas would drift by its turn into drift_aim[xa..] (`turn_aims`: the aim of turn t in bits 4t..4t+3). `count` is a
     multiple of 8."""
     for k in range(count):
         z = draw(key, base + xa + k, P_MOVE)
         out[U(xa + k)] = z
         turn[U(xa + k)] = np.uint8(z & U(7))
         uniform[U(xa + k)] = np.uint32(z >> U(40))
+        drift_aim[U(xa + k)] = np.int8((turn_aims >> ((z & U(7)) << U(2))) & U(15))
 
 
 @kernel

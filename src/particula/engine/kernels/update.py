@@ -115,9 +115,9 @@ def carry_out(
     width = p[0]
     i = y * width + x
     if d >= DRIFT_MOVE:  # most: a gas's drift, a slide or coming to rest, a one-cell fall
-        lim, aim, turns = rows[1], rows[7], q[1]
-        t = U(rows[8][U(x)])  # a gas's turn, aimed here (in the decision it costs the whole row a select)
-        to = aim_code(turns[t, 0], turns[t, 1]) if d == DRIFT_MOVE else int(aim[U(x)])
+        lim, aim, drift_aim = rows[1], rows[7], rows[11]
+        a, b = int(aim[U(x)]), int(drift_aim[U(x)])
+        to = a + (d == DRIFT_MOVE) * (b - a)  # arithmetic: a branch here mispredicts on every gas
         settles = (d >= SETTLE) & (d <= SETTLE_SECOND)
         one_cell(i, x, y, d == STEP, settles, to, int(lim[U(x)]), p, cells, changed, stamp)
     elif d == ACT:
@@ -153,7 +153,10 @@ def update_pass(
     width, height, cw, sv = p[0], p[1], p[2], p[4]
     el, ctype = cells[0], cells[5]
     dirs, turns, acc, need = q
-    kd, lim, drift_row, draws, dec, todo, ranks, aim, turn, free, uniform = rows
+    kd, lim, drift_row, draws, dec, todo, ranks, aim, turn, free, uniform, drift_aim = rows
+    turn_aims = U(0)  # the aim of each of the eight turns a gas may take, four bits each (intent.hash_row)
+    for t in range(8):
+        turn_aims |= U(aim_code(turns[t, 0], turns[t, 1])) << U(4 * t)
     for row in range(height):
         y = row if y_forward else height - 1 - row
         base = y * width
@@ -175,7 +178,7 @@ def update_pass(
                 for dy in (0, 2):
                     if need[dy]:
                         rank_row(el, ctype, base + (dy - 1) * width, xa - 1, xb + 1, ranks[dy])
-                hash_row(p[3], base, xa, (xb - xa + 7) & ~7, draws, turn, uniform)
+                hash_row(p[3], base, xa, (xb - xa + 7) & ~7, draws, turn, uniform, turn_aims, drift_aim)
                 gas_row(el, base, xa, xb, width, turns, turn, free)
                 decide_row(
                     cells,
