@@ -1,0 +1,106 @@
+"""Two revisions of the engine timed in one process, in turns: the before/after figures of docs/PERFORMANCE.md.
+
+The machine is shared, and the host's load moves single runs of the same code by 10% or more between minutes
+(C has read 4.1 and 6.5 ms/tick on one day). Timing both versions in the same process, ten ticks of one and then
+ten of the other, cancels most of it: each round builds the scene in both and compares the medians of the same 100
+ticks. Each revision's `src/particula` is exported with `git archive` and renamed (`particula_x`, `particula_y`)
+so that both import side by side; each compiles its kernels into a fresh cache (~25 s each). The same code under
+the two names does not run at quite the same speed (the names move the compiled code around: ~3% on C in one
+null run), so the comparison runs twice, the names swapped, and reports the geometric mean of the two.
+
+    .venv/bin/python benchmarks/engine/paired.py BEFORE AFTER [--scene c] [--rounds 6]
+
+BEFORE and AFTER are git revisions (`WORKTREE` for the files as they are).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import io
+import os
+import pathlib
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+
+NAMES = ("particula_x", "particula_y")
+REPO = pathlib.Path(__file__).resolve().parents[2]
+
+
+def export(revision: str, name: str, root: pathlib.Path) -> None:
+    """The engine package of `revision` as package `name` under root."""
+    target = root / name
+    if revision == "WORKTREE":
+        shutil.copytree(REPO / "src" / "particula", target, ignore=shutil.ignore_patterns("__pycache__"))
+    else:
+        archive = subprocess.run(
+            ["git", "-C", str(REPO), "archive", revision, "src/particula"], capture_output=True, check=True
+        ).stdout
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            tar.extractall(root / revision, filter="data")
+        (root / revision / "src" / "particula").rename(target)
+    for path in target.rglob("*.py"):
+        path.write_text(re.sub(r"\bparticula\b", name, path.read_text()))
+
+
+def compare(names: list[str], scene: str, rounds: int, ticks: int = 100) -> None:
+    """Time the engines `names` (before, after) on `scene` (800x600) in turns; print the rounds and the median
+    ratio, the last line being that ratio alone."""
+    builds = [getattr(importlib.import_module(f"{name}.commands.bench"), f"scene_{scene}") for name in names]
+    ratios = []
+    for number in range(1, rounds + 1):
+        worlds = [build(800, 600) for build in builds]
+        for world in worlds:
+            world.step()  # compile or load the kernels outside the measurement
+        samples: list[list[float]] = [[], []]
+        for block in range(ticks // 10):
+            for k in (0, 1) if block % 2 == 0 else (1, 0):
+                for _ in range(10):
+                    start = time.perf_counter()
+                    worlds[k].step()
+                    samples[k].append(time.perf_counter() - start)
+        before, after = (statistics.median(s) * 1000.0 for s in samples)
+        ratios.append(after / before)
+        print(f"round {number}: before {before:.3f} ms/tick, after {after:.3f} ms/tick, after/before {ratios[-1]:.4f}")
+    print(f"after/before, median of {rounds} rounds: {statistics.median(ratios):.4f}")
+    print(statistics.median(ratios))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("before")
+    parser.add_argument("after")
+    parser.add_argument("--scene", default="c", choices=("a", "b", "c"))
+    parser.add_argument("--rounds", type=int, default=6)
+    # The child process: the directory to import from and the names of before and after.
+    parser.add_argument("--compare-in", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.compare_in:
+        sys.path.insert(0, args.compare_in[0])
+        compare(args.compare_in[1:], args.scene, args.rounds)
+        return 0
+    ratios = []
+    for names in (NAMES, NAMES[::-1]):
+        with tempfile.TemporaryDirectory() as tmp:
+            root = pathlib.Path(tmp)
+            for revision, name in zip((args.before, args.after), names, strict=True):
+                export(revision, name, root)
+            env = dict(os.environ, NUMBA_CACHE_DIR=str(root / "cache"))
+            command = [sys.executable, __file__, args.before, args.after, "--scene", args.scene]
+            command += ["--rounds", str(args.rounds), "--compare-in", str(root), *names]
+            print(f"before as {names[0]}, after as {names[1]}:", flush=True)
+            out = subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout.splitlines()
+            print("\n".join(out[:-1]), flush=True)
+            ratios.append(float(out[-1]))
+    print(f"scene {args.scene.upper()}, after/before, both namings: {(ratios[0] * ratios[1]) ** 0.5:.4f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
