@@ -39,9 +39,10 @@ def export(revision: str, name: str, root: pathlib.Path) -> None:
     if revision == "WORKTREE":
         shutil.copytree(REPO / "src" / "particula", target, ignore=shutil.ignore_patterns("__pycache__"))
     else:
-        archive = subprocess.run(
-            ["git", "-C", str(REPO), "archive", revision, "src/particula"], capture_output=True, check=True
-        ).stdout
+        git = subprocess.run(["git", "-C", str(REPO), "archive", revision, "src/particula"], capture_output=True)
+        if git.returncode != 0:
+            raise SystemExit(f"paired.py: cannot export {revision!r}: {git.stderr.decode().strip()}")
+        archive = git.stdout
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
             tar.extractall(root / revision, filter="data")
         (root / revision / "src" / "particula").rename(target)
@@ -95,7 +96,11 @@ def main() -> int:
             command = [sys.executable, __file__, args.before, args.after, "--scene", args.scene]
             command += ["--rounds", str(args.rounds), "--compare-in", str(root), *names]
             print(f"before as {names[0]}, after as {names[1]}:", flush=True)
-            out = subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout.splitlines()
+            result = subprocess.run(command, env=env, check=False, capture_output=True, text=True)
+            if result.returncode != 0:  # an export that does not build or import: show why
+                print(result.stdout + result.stderr, file=sys.stderr)
+                return result.returncode
+            out = result.stdout.splitlines()
             print("\n".join(out[:-1]), flush=True)
             ratios.append(float(out[-1]))
     print(f"scene {args.scene.upper()}, after/before, both namings: {(ratios[0] * ratios[1]) ** 0.5:.4f}")

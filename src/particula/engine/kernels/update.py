@@ -107,11 +107,11 @@ def carry_out(
     mt: Any,
     changed: Any,
     stamp: Any,
-    q: Any,
     rows: Any,
 ) -> None:
     """Carry out decision d (kernels/intent.py) of the particle at (x, y), checking its target again; `rows` are the
-    row's scratch rows (Stepper): entry limits (of what the particle moves as), aims, gas turns and draws are read."""
+    row's scratch rows (Stepper): entry limits (of what the particle moves as), aims, gases' drift aims and draws
+    are read."""
     width = p[0]
     i = y * width + x
     if d >= DRIFT_MOVE:  # most: a gas's drift, a slide or coming to rest, a one-cell fall
@@ -235,4 +235,4 @@ def update_pass(
             i = base + x
             if el[U(i)] == 0 or stamp[U(i)] == sv:  # emptied, or moved into by an earlier particle of this row
                 continue
-            carry_out(x, y, int(dec[U(x)]), p, cells, tabs, mt, changed, stamp, q, rows)
+            carry_out(x, y, int(dec[U(x)]), p, cells, tabs, mt, changed, stamp, rows)
