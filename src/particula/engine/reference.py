@@ -52,7 +52,8 @@ def heat(
     burn = floats[ctype, F_BURN_T]
     emit = np.where(rate > 0, floats[element, F_EMIT_T], np.float32(0.0))
     target = np.where((ctype != 0) & ~np.isnan(burn), burn, emit)
-    result: npt.NDArray[np.float32] = total + rate * (target - total)
+    # Only heat sources pull (rate > 0); everything else keeps its total as it is.
+    result: npt.NDArray[np.float32] = np.where(rate > 0, total + rate * (target - total), total)
     return result
 
 

@@ -13,10 +13,11 @@ world's border):
 An edge's `k` is the harmonic mean of its two cells' conductivities (tables.edge_conductance), computed from
 per-cell rows rather than looked up per pair of elements. Each edge is computed once and shared by its two cells.
 
-Speed: the pass walks the rows of awake chunks. The only table lookups (an element's conductivity, a heat
-source's rate and target) are made once per cell into contiguous scratch rows; everything else is branch-free
-arithmetic over those rows, which the compiler turns into vector instructions. `reference.heat` is the same
-formula on whole arrays.
+Speed: the pass walks the rows of awake chunks. The only table lookups (an element's conductivity, whether it is
+a heat source) are made once per cell into contiguous scratch rows; everything else is branch-free arithmetic over
+those rows, which the compiler turns into vector instructions. Heat sources (fire, heaters, coolers, ...) are listed
+by that lookup, and only they are pulled toward their temperature, one by one: looking a rate and a target up for
+every cell cost more than the whole pull. `reference.heat` is the same formula on whole arrays.
 """
 
 from __future__ import annotations
@@ -33,10 +34,10 @@ __all__ = ["heat_pass", "heat_scratch"]
 # A change of at most this (degrees per tick) does not keep a chunk awake.
 HEAT_EPSILON = np.float32(0.005)
 # Scratch rows: old temperatures (two, alternating by row parity), H edges, V edges below (two, alternating), V
-# edges above when they cannot be reused, and of three consecutive rows (by row modulo 3) the conductivities and
-# the heat source rates and targets.
-_OLD, _H, _DOWN, _UP, _K, _RATE, _TARGET = 0, 2, 3, 5, 6, 9, 12
-SCRATCH_ROWS = 15
+# edges above when they cannot be reused, and the conductivities of three consecutive rows (by row modulo 3); with
+# them, the heat sources of those three rows (their columns, the count in the last slot).
+_OLD, _H, _DOWN, _UP, _K = 0, 2, 3, 5, 6
+SCRATCH_ROWS = 9
 _AIR = np.float32(AIR_RELAX)
 _SCALE = np.float32(EDGE_SCALE)
 _TINY = np.float32(1e-30)
@@ -44,9 +45,10 @@ _TINY = np.float32(1e-30)
 U = np.uint64  # an index cast: a signed index makes Numba add a negative-index wraparound to every access
 
 
-def heat_scratch(width: int) -> npt.NDArray[np.float32]:
-    """The heat pass's scratch buffer for a world `width` cells wide."""
-    return np.zeros((SCRATCH_ROWS, width + 1), np.float32)
+def heat_scratch(width: int) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
+    """The heat pass's scratch buffers for a world `width` cells wide: rows of temperatures, edges and
+    conductivities, and rows of heat sources."""
+    return np.zeros((SCRATCH_ROWS, width + 1), np.float32), np.zeros((3, width + 1), np.int64)
 
 
 @inline
@@ -68,8 +70,8 @@ def heat_run(
     rows: Any,
     up_known: bool,
 ) -> None:
-    """New temperatures of cells xa <= x < xb of row y (old temperatures of rows y and y-1, the conductivities of
-    rows y-1, y and y+1 and the heat sources of row y already in `rows`)."""
+    """New temperatures of cells xa <= x < xb of row y before heat sources pull (old temperatures of rows y and
+    y-1 and the conductivities of rows y-1, y and y+1 already in `rows`)."""
     base = y * width
     old = rows[_OLD + (y & 1)]
     above = rows[_OLD + ((y + 1) & 1)]
@@ -77,7 +79,6 @@ def heat_run(
     down = rows[_DOWN + (y & 1)]
     up = rows[_DOWN + ((y + 1) & 1)] if up_known else rows[_UP]
     k_up, k_here, k_down = rows[_K + (y + 2) % 3], rows[_K + y % 3], rows[_K + (y + 1) % 3]
-    rate_row, target_row = rows[_RATE + y % 3], rows[_TARGET + y % 3]
     zero = np.float32(0.0)
     # Edges between x-1 and x, for xa <= x <= xb; the world's left and right borders carry nothing.
     first, last = max(xa, 1), min(xb, width - 1)
@@ -107,26 +108,43 @@ def heat_run(
         flux = (h[U(x + 1)] - h[U(x)]) + (down[U(x)] - up[U(x)])
         air = _AIR if el[i] == 0 else zero
         flux = flux + air * (ambient - t)
-        total = t + flux
-        temp[i] = total + rate_row[U(x)] * (target_row[U(x)] - total)
+        temp[i] = t + flux
 
 
 @kernel
-def thermal_row(el: Any, ctype: Any, heat_el: Any, heat_target: Any, y: int, width: int, rows: Any) -> None:
-    """The one loop with lookups by element: the conductivity of every cell of row y and its pull as a heat source
-    (rate and target), into the row's scratch rows. A burning fuel's fire pulls toward the fuel's burn temperature:
-    one lookup by (element, ctype) in tables.heat_target, with no branch on a random mix."""
-    k, rate = heat_el[H_K], heat_el[H_RATE]
-    n = np.int64(rate.shape[0])
+def thermal_row(el: Any, k: Any, rate: Any, y: int, width: int, rows: Any, sources: Any) -> None:
+    """The one loop with lookups by element: the conductivity of every cell of row y into the row's scratch row, and
+    the columns of its heat sources (rate > 0) listed, without a branch."""
     r = y % 3
-    k_row, rate_row, target_row = rows[_K + r], rows[_RATE + r], rows[_TARGET + r]
+    k_row, listed = rows[_K + r], sources[r]
     base = y * width
+    count = 0
     for x in range(width):
-        i = U(base + x)
-        e = el[i]
+        e = el[U(base + x)]
         k_row[U(x)] = k[e]
-        rate_row[U(x)] = rate[e]
-        target_row[U(x)] = heat_target[U(np.int64(e) * n + np.int64(ctype[i]))]
+        listed[U(count)] = x
+        count += rate[e] > 0
+    listed[U(width)] = count
+
+
+@kernel
+def pull_sources(
+    el: Any, temp: Any, ctype: Any, rate: Any, heat_target: Any, y: int, width: int, awake: Any, sources: Any
+) -> None:
+    """Heat sources of row y in awake chunks pull themselves toward their temperature: a burning fuel's fire toward
+    the fuel's burn temperature (tables.heat_target, by element and what it holds)."""
+    n = np.int64(rate.shape[0])
+    listed = sources[y % 3]
+    base = y * width
+    cb = (y >> 4) * ((width + 15) >> 4)
+    for s in range(listed[U(width)]):
+        x = listed[U(s)]
+        if awake[U(cb + (x >> 4))] == 0:
+            continue
+        i = U(base + x)
+        e = np.int64(el[i])
+        total = temp[i]
+        temp[i] = total + rate[e] * (heat_target[U(e * n + np.int64(ctype[i]))] - total)
 
 
 @kernel
@@ -141,9 +159,12 @@ def heat_pass(
     width: int,
     height: int,
     ambient: float,
-    rows: Any,
+    scratch: Any,
 ) -> None:
-    """Advance every awake chunk's temperatures by one tick, marking chunks whose temperatures moved."""
+    """Advance every awake chunk's temperatures by one tick, marking chunks whose temperatures moved. `scratch` is
+    heat_scratch(width)."""
+    rows, sources = scratch
+    k, rate = heat_el[H_K], heat_el[H_RATE]
     cw = (width + 15) >> 4
     amb = np.float32(ambient)
     above_saved = False  # whether rows holds the old temperatures of the row above
@@ -172,7 +193,7 @@ def heat_pass(
         if not k_low <= lo <= k_high + 1:
             k_low, k_high = lo, lo - 1
         for r in range(k_high + 1, hi + 1):
-            thermal_row(el, ctype, heat_el, heat_target, r, width, rows)
+            thermal_row(el, k, rate, r, width, rows, sources)
         k_high = max(k_high, hi)
         # Within a chunk row every row has the same awake runs, so the edges below the row above are reusable.
         up_known = above_saved and (y & 15) != 0
@@ -184,14 +205,14 @@ def heat_pass(
             start = cx
             while cx < cw and awake[base_chunk + cx] != 0:
                 cx += 1
-            xa, xb = start << 4, min(cx << 4, width)
-            heat_run(el, temp, y, xa, xb, width, height, amb, rows, up_known)
-            for chunk in range(start, cx):
-                if changed[base_chunk + chunk] != 0:
-                    continue
-                moved = False
-                for x in range(chunk << 4, min((chunk << 4) + 16, width)):
-                    moved |= abs(temp[U(base + x)] - old[U(x)]) > HEAT_EPSILON
-                if moved:
-                    changed[base_chunk + chunk] = 1
+            heat_run(el, temp, y, start << 4, min(cx << 4, width), width, height, amb, rows, up_known)
+        pull_sources(el, temp, ctype, rate, heat_target, y, width, awake, sources)
+        for chunk in range(cw):
+            if awake[base_chunk + chunk] == 0 or changed[base_chunk + chunk] != 0:
+                continue
+            moved = False
+            for x in range(chunk << 4, min((chunk << 4) + 16, width)):
+                moved |= abs(temp[U(base + x)] - old[U(x)]) > HEAT_EPSILON
+            if moved:
+                changed[base_chunk + chunk] = 1
         above_saved = True
