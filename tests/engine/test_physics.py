@@ -147,3 +147,18 @@ def test_settled_world_falls_asleep_and_painting_wakes_it() -> None:
     assert world.state.chunk_awake.sum() == 0
     world.paint(10, 5, 2, "water")
     assert world.state.chunk_awake.sum() > 0
+
+
+def test_a_grain_at_rest_for_hundreds_of_ticks_slides_as_soon_as_the_floor_beside_it_goes() -> None:
+    # However long a particle has rested (the pass numbers that stamp moved particles wrap after 255 passes), it
+    # moves the tick its way opens.
+    for rested in range(245, 266):
+        world = World(16, 16, seed=12)
+        world.fill_rect(0, 6, 16, 7, "stone")
+        world.paint(8, 0, 0, "sand")
+        world.step(rested)
+        assert world.element_at(8, 5) == "sand"
+        world.fill_rect(7, 6, 8, 7, "empty")
+        world.fill_rect(9, 6, 10, 7, "empty")
+        world.step()
+        assert world.element_at(8, 5) == "empty", rested

@@ -9,6 +9,9 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 import numba
+from llvmlite import ir
+from numba.core import cgutils, types
+from numba.extending import intrinsic
 
 _Fn = TypeVar("_Fn", bound=Callable[..., Any])
 _ENGINE = pathlib.Path(__file__).resolve().parent
@@ -75,3 +78,30 @@ def inline(fn: _Fn) -> _Fn:
     small per-cell helpers that costs more than their work, so they are pasted into the hot loop instead.
     """
     return cast(_Fn, numba.njit(inline="always", **_FLAGS)(fn))
+
+
+@intrinsic
+def _prefetch(typingctx: Any, array: Any, index: Any) -> Any:
+    signature = types.void(array, index)
+
+    def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
+        kind = sig.args[0]
+        data = context.make_array(kind)(context, builder, args[0])
+        pointer = cgutils.get_item_pointer(  # type: ignore[no-untyped-call]
+            context, builder, kind, data, [args[1]], wraparound=False
+        )
+        byte_pointer = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        hint = ir.FunctionType(ir.VoidType(), [byte_pointer, i32, i32, i32])
+        # The unsuffixed name: LLVM renames it to the overload its pointer type needs, whatever its version.
+        function = cgutils.get_or_insert_function(builder.module, hint, "llvm.prefetch")  # type: ignore[no-untyped-call]
+        # read, keep in every cache level, data
+        builder.call(function, [builder.bitcast(pointer, byte_pointer), i32(0), i32(3), i32(1)])
+        return context.get_dummy_value()
+
+    return signature, codegen
+
+
+# prefetch(array, index) in a kernel: ask the CPU to start loading the cache line holding array[index] (a flat array,
+# an unsigned index) without waiting for it. A hint: it changes no result.
+prefetch = cast(Callable[[Any, Any], None], _prefetch)

@@ -21,7 +21,6 @@ from particula.engine.tables import TABLES
 CELLS_PER_METRE = 40.0
 TICKS_PER_SECOND = 60.0
 ACCEL_PER_MPS2 = CELLS_PER_METRE / (TICKS_PER_SECOND * TICKS_PER_SECOND)
-_STAMP_PERIOD = 0xFFFFFFFF  # stamps are tick + 1 modulo this, never 0 (the value of a fresh buffer)
 
 assert CHUNK == 16, "the kernels shift by 4 to find a cell's chunk"
 _TABS = (TABLES.ints, TABLES.floats, TABLES.reaction_of, TABLES.reaction_prob, TABLES.reaction_result)
@@ -54,7 +53,10 @@ class Stepper:
         self._cells = tuple(_flat(state.planes[name]) for name, _ in CELL_PLANES)
         self._heat_bits = self._cells[1].view(np.uint32)  # the decisions compare temperatures as integers
         self._awake = _flat(state.chunk_awake)
-        self._stamp = np.zeros(settings.width * settings.height, np.uint32)
+        # A cell's stamp equals the pass's number when its particle moved in that pass. One byte a cell keeps the
+        # pass's working set small; the numbers count 1..255, and the stamps are cleared when they start again.
+        self._stamp = np.zeros(settings.width * settings.height, np.uint8)
+        self._pass_number = 0
         self.changed = np.zeros(state.chunk_awake.size, np.uint8)  # chunks the passes of this tick marked
         self._rows = heat_scratch(settings.width)
         self._decide = decision_scratch(settings.width)
@@ -65,7 +67,11 @@ class Stepper:
         state, s = self._state, self._state.settings
         ax, ay = s.gravity_x * ACCEL_PER_MPS2, s.gravity_y * ACCEL_PER_MPS2
         cw = state.chunk_awake.shape[1]
-        stamp = np.uint32(state.tick % _STAMP_PERIOD + 1)
+        if self._pass_number == 255:
+            self._stamp[:] = 0
+            self._pass_number = 0
+        self._pass_number += 1
+        stamp = np.uint8(self._pass_number)
         key = np.uint64(tick_key(np.uint64(state.seed), np.uint64(state.tick)))
         g = gravity_direction(ax, ay)
         params = (s.width, s.height, cw, key, stamp, np.float32(ax), np.float32(ay), g, bool(s.walls))
@@ -141,23 +147,21 @@ def decision_directions(
 
 
 def decision_scratch(width: int) -> tuple[npt.NDArray[np.generic], ...]:
-    """The particle pass's scratch rows (kernels/intent.py): row kind, entry limit, drift chance, draws (padded to
-    a whole number of 8-lane vectors), decisions, the cells to visit, three rows of target ranks, where one-cell
-    moves aim, the gas turns (padded as the draws), whether a gas's drift target is empty, and the draws' uniform
-    numbers and where gases would drift (both padded as the draws)."""
+    """The particle pass's scratch rows (kernels/intent.py): row kind, entry limit, drift chance, decisions, the
+    cells to visit, three rows of target ranks, where one-cell moves aim and the gas turns (both padded to a whole
+    number of 8-lane vectors, as intent.hash_row writes them), whether a gas's drift target is empty, and the
+    movement draws' uniform numbers (padded as the turns)."""
     return (
         np.zeros(width, np.uint8),
         np.zeros(width, np.uint8),
         np.zeros(width, np.int32),
-        np.zeros(width + 8, np.uint64),
         np.zeros(width, np.int8),
-        np.zeros(width, np.int64),
+        np.zeros(width, np.int32),
         np.zeros((3, width), np.uint8),
-        np.zeros(width, np.int8),
+        np.zeros(width + 8, np.int8),
         np.zeros(width + 8, np.uint8),
         np.zeros(width, np.uint8),
         np.zeros(width + 8, np.uint32),
-        np.zeros(width + 8, np.int8),
     )
 
 

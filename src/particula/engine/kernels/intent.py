@@ -111,20 +111,17 @@ def rank_row(el: Any, ctype: Any, base: int, xa: int, xb: int, out: Any) -> None
 
 
 @kernel
-def hash_row(
-    key: Any, base: int, xa: int, count: int, out: Any, turn: Any, uniform: Any, turn_aims: Any, drift_aim: Any
-) -> None:
-    """The movement draw (rng.draw with P_MOVE) of cells xa.. into out[xa..], and its parts the decisions read in
-    narrow rows (64-bit lanes would halve how many cells an instruction takes): the low three bits (a gas's turn; bit
-    0 the coin between two ways) into turn[xa..], the top 24 (the uniform number) into uniform[xa..]; and where a
-    gas would drift by its turn into drift_aim[xa..] (`turn_aims`: the aim of turn t in bits 4t..4t+3). `count` is a
-    multiple of 8."""
+def hash_row(key: Any, base: int, xa: int, count: int, turn: Any, uniform: Any, turn_aims: Any, aim: Any) -> None:
+    """The parts of the movement draws (rng.draw with P_MOVE) of cells xa.. that the decisions read, in narrow rows
+    (64-bit lanes would halve how many cells an instruction takes): the low three bits (a gas's turn; bit 0 the coin
+    between two ways) into turn[xa..], the top 24 (the uniform number) into uniform[xa..], and where a gas would
+    drift by its turn into aim[xa..], which decide_row keeps for gases (`turn_aims`: the aim of turn t in bits
+    4t..4t+3). `count` is a multiple of 8."""
     for k in range(count):
         z = draw(key, base + xa + k, P_MOVE)
-        out[U(xa + k)] = z
         turn[U(xa + k)] = np.uint8(z & U(7))
         uniform[U(xa + k)] = np.uint32(z >> U(40))
-        drift_aim[U(xa + k)] = np.int8((turn_aims >> ((z & U(7)) << U(2))) & U(15))
+        aim[U(xa + k)] = np.int8((turn_aims >> ((z & U(7)) << U(2))) & U(15))
 
 
 @kernel
@@ -249,7 +246,9 @@ def decide_row(
         # Where a one-cell move goes: a slide's diagonal, nowhere when coming to rest, a fall's cell (a gas's drift is
         # aimed by its turn when it is carried out).
         slide_aim = take_first * aim_1 + take_second * aim_2 + (1 - slides) * AIM_NONE
-        aim[ux_] = np.int8(rest * slide_aim + (1 - rest) * ((sdy + 1) * 3 + sdx + 1))
+        fall_aim = rest * slide_aim + (1 - rest) * ((sdy + 1) * 3 + sdx + 1)
+        gas_phase = np.int64(phase == 4)
+        aim[ux_] = np.int8(gas_phase * np.int64(aim[ux_]) + (1 - gas_phase) * fall_aim)  # a gas's: hash_row's
         fall = (moves & coast) * COAST + (moves & (1 - coast)) * (TRAVEL + one * (STEP - TRAVEL))
         falls = rest * settle + (1 - rest) * fall
         # Gases: drift with the element's chance, in the direction the 3 low bits pick, into an empty cell (gas_row).
@@ -269,7 +268,8 @@ def apply_row(planes: Any, base: int, xa: int, xb: int, acc: Any, dec: Any) -> N
     for x in range(xa, xb):
         i = U(base + x)
         d = dec[U(x)]
-        life[i] -= np.uint16((d & COUNTS_DOWN) != 0)
+        if d & COUNTS_DOWN:  # a store only where it counts: writing every cell would dirty the whole plane
+            life[i] -= np.uint16(1)
         dec[U(x)] = d & WHAT
         if d & WHAT == COAST:
             vx[i] = np.float32(accelerate(vx[i], ax))

@@ -184,7 +184,7 @@ def travel(
     ux: np.float32,
     uy: np.float32,
     a: int,
-    h: np.uint64,
+    u24: Any,
     n: int,
     p: Any,
     cells: Cells,
@@ -193,14 +193,14 @@ def travel(
     changed: Any,
     stamp: Any,
 ) -> None:
-    """Move along the velocity (ux, uy) cell by cell until blocked; store the velocity that remains. `h` is the
-    particle's movement draw (draw_move)."""
+    """Move along the velocity (ux, uy) cell by cell until blocked; store the velocity that remains. `u24` is the
+    uniform number of the particle's movement draw (uniform24 of draw_move)."""
     width, height = p[0], p[1]
     vx, vy = cells[2], cells[3]
     speed = max(abs(ux), abs(uy))
     steps = int(speed)
     # Fractions of a cell per tick are kept on average by rounding up with that probability.
-    steps += int(np.float32(uniform24(h)) * INV24_F32 < speed - np.float32(steps))
+    steps += int(np.float32(u24) * INV24_F32 < speed - np.float32(steps))
     cur, cx, cy = i, x, y
     if steps > 0:
         sx, sy = ux / speed, uy / speed
@@ -279,8 +279,10 @@ def one_cell(
     slows = int((v >> U(PAIR_KIND)) & U(K_PHASE)) == PHASE_LIQUID
     zero = np.float32(0.0)
     # Its velocity afterwards: a fall's new one (none in a liquid) or the blocker's, none at rest, a gas its own.
-    ux = zero if slows else accelerate(vxi, p[5])
-    uy = zero if slows else accelerate(vyi, p[6])
+    # The new one is computed whatever happens, so that the choices below compile to selects, not branches.
+    fx, fy = accelerate(vxi, p[5]), accelerate(vyi, p[6])
+    ux = zero if slows else fx
+    uy = zero if slows else fy
     ux = ux if free else vxj
     uy = uy if free else vyj
     ux = ux if falls else (zero if settles else vxi)
@@ -341,7 +343,7 @@ def fall(
                 move(i, j, x, y, j % width, j // width, p, cells, changed, stamp)
             return
     if ux != 0.0 or uy != 0.0:
-        travel(i, x, y, ux, uy, a, draw_move(i, p), n, p, cells, tabs, mt, changed, stamp)
+        travel(i, x, y, ux, uy, a, uniform24(draw_move(i, p)), n, p, cells, tabs, mt, changed, stamp)
 
 
 @inline

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from particula.engine.element_types import PHASE_GAS, PHASE_LIQUID, PHASE_POWDER
-from particula.engine.jit import inline, kernel
+from particula.engine.jit import inline, kernel, prefetch
 from particula.engine.kernels.behaviour import change_state, react, run_tool
 from particula.engine.kernels.cells import DX, DY, Cells, Tabs, inside, mark
 from particula.engine.kernels.intent import (
@@ -110,23 +110,50 @@ def carry_out(
     rows: Any,
 ) -> None:
     """Carry out decision d (kernels/intent.py) of the particle at (x, y), checking its target again; `rows` are the
-    row's scratch rows (Stepper): entry limits (of what the particle moves as), aims, gases' drift aims and draws
-    are read."""
+    row's scratch rows (Stepper): entry limits (of what the particle moves as), aims (a gas's drift aim among them)
+    and the draws' uniform numbers are read."""
     width = p[0]
     i = y * width + x
     if d >= DRIFT_MOVE:  # most: a gas's drift, a slide or coming to rest, a one-cell fall
-        lim, aim, drift_aim = rows[1], rows[7], rows[11]
-        a, b = int(aim[U(x)]), int(drift_aim[U(x)])
-        to = a + (d == DRIFT_MOVE) * (b - a)  # arithmetic: a branch here mispredicts on every gas
+        lim, aim = rows[1], rows[6]
         settles = (d >= SETTLE) & (d <= SETTLE_SECOND)
-        one_cell(i, x, y, d == STEP, settles, to, int(lim[U(x)]), p, cells, changed, stamp)
+        one_cell(i, x, y, d == STEP, settles, int(aim[U(x)]), int(lim[U(x)]), p, cells, changed, stamp)
     elif d == ACT:
         act(i, x, y, p, cells, tabs, mt, changed, stamp)
     else:  # TRAVEL
-        vx, vy, draws = cells[2], cells[3], rows[3]
+        vx, vy, uniform = cells[2], cells[3], rows[9]
         ux, uy = accelerate(vx[U(i)], p[5]), accelerate(vy[U(i)], p[6])
         a = mover(int(cells[0][U(i)]), int(cells[5][U(i)]), mt[0])
-        travel(i, x, y, ux, uy, a, draws[U(x)], mt[0].shape[0], p, cells, tabs, mt, changed, stamp)
+        travel(i, x, y, ux, uy, a, uniform[U(x)], mt[0].shape[0], p, cells, tabs, mt, changed, stamp)
+
+
+@inline
+def any_awake(chunk_row: int, cw: int, awake: Any) -> bool:
+    """Whether any chunk of the chunk row is awake."""
+    for c in range(cw):  # noqa: SIM110 - a loop Numba compiles; any() over a generator it would not
+        if awake[U(chunk_row * cw + c)] != 0:
+            return True
+    return False
+
+
+@inline
+def prefetch_row(y: int, width: int, cw: int, awake: Any, cells: Cells, stamp: Any) -> None:
+    """Start loading the awake chunks' cells of row y, which the pass reaches two rows from now. The pass visits a
+    row across all the planes at once, which the CPU's own prefetcher does not foresee: on a busy host, whose other
+    work keeps little of the shared cache for this one, C took ~11% longer without it."""
+    cb = (y >> 4) * cw
+    base = y * width
+    for c in range(cw):
+        if awake[U(cb + c)] != 0:
+            i = U(base + (c << 4))
+            prefetch(cells[0], i)
+            prefetch(cells[1], i)
+            prefetch(cells[2], i)
+            prefetch(cells[3], i)
+            prefetch(cells[4], i)
+            prefetch(cells[5], i)
+            prefetch(cells[6], i)
+            prefetch(stamp, i)
 
 
 @kernel
@@ -153,15 +180,23 @@ def update_pass(
     width, height, cw, sv = p[0], p[1], p[2], p[4]
     el, ctype = cells[0], cells[5]
     dirs, turns, acc, need = q
-    kd, lim, drift_row, draws, dec, todo, ranks, aim, turn, free, uniform, drift_aim = rows
+    kd, lim, drift_row, dec, todo, ranks, aim, turn, free, uniform = rows
     turn_aims = U(0)  # the aim of each of the eight turns a gas may take, four bits each (intent.hash_row)
     for t in range(8):
         turn_aims |= U(aim_code(turns[t, 0], turns[t, 1])) << U(4 * t)
+    ahead_chunk_row, ahead_awake = -1, False
     for row in range(height):
         y = row if y_forward else height - 1 - row
         base = y * width
         cb = (y >> 4) * cw
         interior = (y > 0) & (y < height - 1) & (acc[3] != 0.0)
+        ahead = y + 2 if y_forward else y - 2
+        if (ahead >= 0) & (ahead < height):
+            if ahead >> 4 != ahead_chunk_row:  # an idle world checks its chunk map once per chunk row
+                ahead_chunk_row = ahead >> 4
+                ahead_awake = any_awake(ahead_chunk_row, cw, awake)
+            if ahead_awake:
+                prefetch_row(ahead, width, cw, awake, cells, stamp)
         # Decide: each run of awake chunks of this row in one go (the order does not matter, nothing moves yet).
         c0 = 0
         while c0 < cw:
@@ -178,7 +213,7 @@ def update_pass(
                 for dy in (0, 2):
                     if need[dy]:
                         rank_row(el, ctype, base + (dy - 1) * width, xa - 1, xb + 1, ranks[dy])
-                hash_row(p[3], base, xa, (xb - xa + 7) & ~7, draws, turn, uniform, turn_aims, drift_aim)
+                hash_row(p[3], base, xa, (xb - xa + 7) & ~7, turn, uniform, turn_aims, aim)
                 gas_row(el, base, xa, xb, width, turns, turn, free)
                 decide_row(
                     cells,
