@@ -77,7 +77,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("before")
     parser.add_argument("after")
-    parser.add_argument("--scene", default="c", choices=("a", "b", "c"))
+    parser.add_argument("--scene", default="c", choices=("a", "b", "c", "e"))
     parser.add_argument("--rounds", type=int, default=6)
     # The child process: the directory to import from and the names of before and after.
     parser.add_argument("--compare-in", nargs=3, help=argparse.SUPPRESS)
