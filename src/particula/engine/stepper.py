@@ -58,7 +58,7 @@ class Stepper:
         self._stamp = np.zeros(settings.width * settings.height, np.uint8)
         self._pass_number = 0
         self.changed = np.zeros(state.chunk_awake.size, np.uint8)  # chunks the passes of this tick marked
-        self._rows = heat_scratch(settings.width)
+        self._heat_scratch = heat_scratch(settings.width)
         self._decide = decision_scratch(settings.width)
         self._directions: tuple[tuple[int, float, float], tuple[npt.NDArray[np.generic], ...]] | None = None
 
@@ -117,7 +117,7 @@ class Stepper:
             s.width,
             s.height,
             float(s.ambient_temp),
-            self._rows,
+            self._heat_scratch,
         )
         ch, cw = state.chunk_awake.shape
         settle_chunks(awake, self.changed, cw, ch)

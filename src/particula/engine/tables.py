@@ -79,7 +79,7 @@ class Tables:
     conductance: npt.NDArray[np.float32]  # (N, N): heat fraction per tick across an edge between two elements
     heat_el: npt.NDArray[np.float32]  # (4, N): source rate, source target, burn temperature, conductivity
     # (N * N,): the temperature a cell of element e holding ctype c pulls toward at its source rate, at [e * N + c]:
-    # the burn temperature of a held fuel that has one, else e's own (one lookup, no branch on a random mix)
+    # the burn temperature of a held fuel that has one, else e's own (one lookup, made by heat sources only)
     heat_target: npt.NDArray[np.float32]
     motion: Motion  # the particle pass's packed tables
 

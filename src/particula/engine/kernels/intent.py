@@ -243,12 +243,12 @@ def decide_row(
         # A neighbour, as speeds are finite (World.from_state and scene files refuse any other).
         sdx = np.int64(np.floor((np.float32(x) + half) + ux / norm)) - x
         sdy = np.int64(np.floor((np.float32(y) + half) + uy / norm)) - y
-        # Where a one-cell move goes: a slide's diagonal, nowhere when coming to rest, a fall's cell (a gas's drift is
-        # aimed by its turn when it is carried out).
+        # Where a one-cell move goes: a slide's diagonal, nowhere when coming to rest, a fall's cell, and for a gas
+        # the cell its turn picks (hash_row wrote it into `aim`).
         slide_aim = take_first * aim_1 + take_second * aim_2 + (1 - slides) * AIM_NONE
         fall_aim = rest * slide_aim + (1 - rest) * ((sdy + 1) * 3 + sdx + 1)
         gas_phase = np.int64(phase == 4)
-        aim[ux_] = np.int8(gas_phase * np.int64(aim[ux_]) + (1 - gas_phase) * fall_aim)  # a gas's: hash_row's
+        aim[ux_] = np.int8(gas_phase * np.int64(aim[ux_]) + (1 - gas_phase) * fall_aim)
         fall = (moves & coast) * COAST + (moves & (1 - coast)) * (TRAVEL + one * (STEP - TRAVEL))
         falls = rest * settle + (1 - rest) * fall
         # Gases: drift with the element's chance, in the direction the 3 low bits pick, into an empty cell (gas_row).
