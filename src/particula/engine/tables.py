@@ -40,7 +40,8 @@ NO_ELEMENT = -1  # "none" in the integer table and "leave the cell as it is" in 
 MAX_EDGE_CONDUCTANCE = 0.24
 # An edge's conductance is EDGE_SCALE * ka * kb / (ka + kb): MAX_EDGE_CONDUCTANCE times the harmonic mean.
 EDGE_SCALE = 2.0 * MAX_EDGE_CONDUCTANCE
-# Rows of the per-element heat table.
+# Rows of the per-element heat table. H_K is the conductivity with its sign bit set for heat sources (emit rate > 0):
+# the heat pass takes both from one lookup.
 H_RATE, H_EMIT, H_BURN, H_K = range(4)
 # Fraction of the gap to the ambient temperature that open space closes each tick.
 AIR_RELAX = 0.02
@@ -198,7 +199,8 @@ def _heat_el(floats: FloatTable, conductivity: npt.NDArray[np.float32]) -> npt.N
     # Elements that are no heat source pull toward 0 at rate 0: no change, and no NaN or infinity involved.
     emit = np.where(rate > 0, floats[:, F_EMIT_T], 0.0)
     table = np.zeros((4, len(floats)), np.float32)
-    table[H_RATE], table[H_EMIT], table[H_BURN], table[H_K] = rate, emit, floats[:, F_BURN_T], conductivity
+    table[H_RATE], table[H_EMIT], table[H_BURN] = rate, emit, floats[:, F_BURN_T]
+    table[H_K] = np.copysign(conductivity, np.where(rate > 0, -1.0, 1.0))
     return table
 
 
