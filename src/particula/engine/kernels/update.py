@@ -179,6 +179,7 @@ def update_pass(
     """
     width, height, cw, sv = p[0], p[1], p[2], p[4]
     el, ctype = cells[0], cells[5]
+    size = width * height
     dirs, turns, acc, need = q
     kd, lim, drift_row, dec, todo, ranks, aim, turn, free, uniform = rows
     turn_aims = U(0)  # the aim of each of the eight turns a gas may take, four bits each (intent.hash_row)
@@ -209,18 +210,23 @@ def update_pass(
             x0, x1 = c0 << 4, min(c1 << 4, width)
             xa, xb = (max(x0, 1), min(x1, width - 1)) if interior else (x0, x0)
             if xb > xa:
+                # The decisions run to xe, a whole number of 16-cell vectors: the cells past xb (of a sleeping chunk,
+                # the world's edge or the scratch rows' padding) are decided too and never read, which costs less
+                # than the loops' scalar remainders. Not in the last rows, whose neighbours' reads would leave the
+                # planes.
+                xe = xa + ((xb - xa + 15) & ~15) if base + 2 * width + 16 <= size else xb
                 lookup_row(cells, heat_bits, base, xa, xb, width, kd, lim, drift_row, ranks[1])
                 for dy in (0, 2):
                     if need[dy]:
                         rank_row(el, ctype, base + (dy - 1) * width, xa - 1, xb + 1, ranks[dy])
-                hash_row(p[3], base, xa, (xb - xa + 7) & ~7, turn, uniform, turn_aims, aim)
-                gas_row(el, base, xa, xb, width, turns, turn, free)
+                hash_row(p[3], base, xa, (xe - xa + 7) & ~7, turn, uniform, turn_aims, aim)
+                gas_row(el, base, xa, xe, width, turns, turn, free)
                 decide_row(
                     cells,
                     y,
                     base,
                     xa,
-                    xb,
+                    xe,
                     width,
                     acc,
                     dirs,
