@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from particula.engine import reference
+from particula.engine.jit import byte_mask, highest_bit, kernel, lowest_bit
 from particula.engine.kernels.chunks import settle_chunks
 from particula.engine.rng import draw, tick_key, uniform
 
@@ -32,3 +35,22 @@ def test_chunk_settling_matches_the_reference() -> None:
         settle_chunks(awake, scratch, shape[1], shape[0])
         assert np.array_equal(awake.reshape(shape), reference.settle(changed))
         assert not scratch.any()
+
+
+@kernel
+def _masks_and_scans(cells: Any, start: int, bits: int, above: int) -> tuple[Any, Any, Any]:
+    mask = byte_mask(cells, np.uint64(start), bits, above)
+    if mask == 0:
+        return mask, -1, -1
+    return mask, lowest_bit(mask), highest_bit(mask)
+
+
+def test_byte_masks_and_bit_scans_match_python() -> None:
+    """The vector compares and bit scans the particle pass finds a row's work with (update.update_pass)."""
+    cells = np.random.default_rng(3).integers(0, 64, 256).astype(np.int8)
+    cells[100:164] = 1  # a stretch where nothing is above 2
+    for start, bits, above in ((0, 15, 2), (37, 32, 0), (100, 15, 2), (150, 63, 40), (192, 255, 0)):
+        mask, lowest, highest = _masks_and_scans(cells, start, bits, above)
+        expected = [k for k in range(64) if (int(cells[start + k]) & bits) > above]
+        assert int(mask) == sum(1 << k for k in expected), (start, bits, above)
+        assert (int(lowest), int(highest)) == ((expected[0], expected[-1]) if expected else (-1, -1))

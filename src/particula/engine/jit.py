@@ -105,3 +105,51 @@ def _prefetch(typingctx: Any, array: Any, index: Any) -> Any:
 # prefetch(array, index) in a kernel: ask the CPU to start loading the cache line holding array[index] (a flat array,
 # an unsigned index) without waiting for it. A hint: it changes no result.
 prefetch = cast(Callable[[Any, Any], None], _prefetch)
+
+
+@intrinsic
+def _byte_mask(typingctx: Any, array: Any, start: Any, bits: Any, above: Any) -> Any:
+    signature = types.uint64(array, start, bits, above)
+
+    def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
+        kind = sig.args[0]
+        data = context.make_array(kind)(context, builder, args[0])
+        pointer = cgutils.get_item_pointer(  # type: ignore[no-untyped-call]
+            context, builder, kind, data, [args[1]], wraparound=False
+        )
+        byte, lanes = ir.IntType(8), 64
+        vector = ir.VectorType(byte, lanes)
+        cells = builder.load(builder.bitcast(pointer, vector.as_pointer()), align=1)
+        every = ir.Constant(ir.VectorType(ir.IntType(32), lanes), [0] * lanes)
+
+        def splat(value: Any) -> Any:
+            one = builder.insert_element(ir.Constant(vector, None), builder.trunc(value, byte), ir.IntType(32)(0))
+            return builder.shuffle_vector(one, ir.Constant(vector, None), every)
+
+        chosen = builder.and_(cells, splat(args[2]))
+        flags = builder.icmp_unsigned(">", chosen, splat(args[3]))
+        return builder.bitcast(flags, ir.IntType(64))
+
+    return signature, codegen
+
+
+# byte_mask(array, start, bits, above) in a kernel: bit k set where (array[start + k] & bits) > above, for the 64
+# bytes from start (an unsigned index; all 64 must lie in the array), unsigned: a few vector instructions for 64 cells.
+byte_mask = cast(Callable[[Any, Any, Any, Any], Any], _byte_mask)
+
+
+def _bit_scan(name: str) -> Callable[[Any], Any]:
+    @intrinsic
+    def scan(typingctx: Any, word: Any) -> Any:
+        def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
+            count = getattr(builder, name)(args[0], ir.IntType(1)(1))  # a zero word has no answer (never asked)
+            return count if name == "cttz" else builder.sub(ir.IntType(64)(63), count)
+
+        return types.uint64(types.uint64), codegen
+
+    return cast(Callable[[Any], Any], scan)
+
+
+# lowest_bit(word) / highest_bit(word): the position of a nonzero uint64's lowest / highest set bit.
+lowest_bit = _bit_scan("cttz")
+highest_bit = _bit_scan("ctlz")

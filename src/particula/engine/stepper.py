@@ -21,7 +21,7 @@ from particula.engine.tables import TABLES
 CELLS_PER_METRE = 40.0
 TICKS_PER_SECOND = 60.0
 ACCEL_PER_MPS2 = CELLS_PER_METRE / (TICKS_PER_SECOND * TICKS_PER_SECOND)
-ROW_PAD = 16  # cells past the world's width in each scratch row of the particle pass (decision_scratch)
+ROW_PAD = 64  # cells past the world's width in each scratch row of the particle pass (decision_scratch)
 
 assert CHUNK == 16, "the kernels shift by 4 to find a cell's chunk"
 _TABS = (TABLES.ints, TABLES.floats, TABLES.reaction_of, TABLES.reaction_prob, TABLES.reaction_result)
@@ -148,17 +148,16 @@ def decision_directions(
 
 
 def decision_scratch(width: int) -> tuple[npt.NDArray[np.generic], ...]:
-    """The particle pass's scratch rows (kernels/intent.py): row kind, entry limit, drift chance, decisions, the
-    cells to visit, three rows of target ranks, where one-cell moves aim, the gas turns, whether a gas's drift
-    target is empty, and the movement draws' uniform numbers. Each is padded by 16 cells: a row decides a whole
-    number of 16-cell vectors (update.update_pass)."""
+    """The particle pass's scratch rows (kernels/intent.py): row kind, entry limit, drift chance, decisions, three
+    rows of target ranks, where one-cell moves aim, the gas turns, whether a gas's drift target is empty, and the
+    movement draws' uniform numbers. Each is padded by ROW_PAD cells: a row decides a whole number of 16-cell
+    vectors, and its decisions are read 64 at a time (update.update_pass)."""
     n = width + ROW_PAD
     return (
         np.zeros(n, np.uint8),
         np.zeros(n, np.uint8),
         np.zeros(n, np.int32),
         np.zeros(n, np.int8),
-        np.zeros(n, np.int32),
         np.zeros((3, n), np.uint8),
         np.zeros(n, np.int8),
         np.zeros(n, np.uint8),

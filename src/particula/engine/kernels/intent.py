@@ -40,7 +40,10 @@ U = np.uint64
 STAY, COAST, DRIFT, ACT, TRAVEL, DRIFT_MOVE, SETTLE, SETTLE_FIRST, SETTLE_SECOND, STEP = range(10)
 AIM_NONE = 4  # the aim of a particle that stays where it is (aim_code(0, 0))
 COUNTS_DOWN = 16  # added to a decision: first count the particle's lifetime down (it has more than one tick left)
-WHAT = 15  # the decision without COUNTS_DOWN
+# Added to a decision: the particle keeps its chunk awake whatever happens next (COAST, DRIFT, DRIFT_MOVE and
+# COUNTS_DOWN: gases, lifetimes counting down, speeds changing).
+KEEPS_AWAKE = 32
+WHAT = 15  # the decision without COUNTS_DOWN and KEEPS_AWAKE
 # The directions a decision looks along, as rows of `dirs` (dx, dy): gravity, the two downhill diagonals (first,
 # second), the two sides (left, right); and `turns`: the eight directions a gas may drift in (by its 3 random bits).
 D_GRAVITY, D_FIRST, D_SECOND, D_LEFT, D_RIGHT = range(5)
@@ -253,16 +256,18 @@ def decide_row(
         falls = rest * settle + (1 - rest) * fall
         # Gases: drift with the element's chance, in the direction the 3 low bits pick, into an empty cell (gas_row).
         gas = DRIFT + (np.int64(u24 < np.int32(drift[ux_])) & np.int64(free[ux_])) * (DRIFT_MOVE - DRIFT)
-        movers = (np.int64(phase == 2) | np.int64(phase == 3)) * falls + np.int64(phase == 4) * gas
+        fallers = np.int64(phase == 2) | np.int64(phase == 3)
+        movers = fallers * falls + gas_phase * gas
+        keeps = gas_phase | (fallers & (1 - rest) & moves & coast) | counts
         full = np.int64(el[U(i)] != 0)
-        out[ux_] = np.int8(simple * (movers + counts * COUNTS_DOWN) + ((1 - simple) & full) * ACT)
+        flags = counts * COUNTS_DOWN + keeps * KEEPS_AWAKE
+        out[ux_] = np.int8(simple * (movers + flags) + ((1 - simple) & full) * ACT)
 
 
 @kernel
 def apply_row(planes: Any, base: int, xa: int, xb: int, acc: Any, dec: Any) -> None:
-    """What the decisions of cells xa..xb-1 settle at once, before anyone moves: lifetimes count down (COUNTS_DOWN,
-    which is then dropped from the decision) and a particle that crosses no cell this tick takes its new speed
-    (COAST)."""
+    """What the decisions of cells xa..xb-1 settle at once, before anyone moves: lifetimes count down (COUNTS_DOWN)
+    and a particle that crosses no cell this tick takes its new speed (COAST)."""
     vx, vy, life = planes[2], planes[3], planes[4]
     ax, ay = acc[0], acc[1]
     for x in range(xa, xb):
@@ -270,7 +275,6 @@ def apply_row(planes: Any, base: int, xa: int, xb: int, acc: Any, dec: Any) -> N
         d = dec[U(x)]
         if d & COUNTS_DOWN:  # a store only where it counts: writing every cell would dirty the whole plane
             life[i] -= np.uint16(1)
-        dec[U(x)] = d & WHAT
         if d & WHAT == COAST:
             vx[i] = np.float32(accelerate(vx[i], ax))
             vy[i] = np.float32(accelerate(vy[i], ay))

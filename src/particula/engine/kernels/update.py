@@ -18,15 +18,14 @@ from typing import Any
 import numpy as np
 
 from particula.engine.element_types import PHASE_GAS, PHASE_LIQUID, PHASE_POWDER
-from particula.engine.jit import inline, kernel, prefetch
+from particula.engine.jit import byte_mask, highest_bit, inline, kernel, lowest_bit, prefetch
 from particula.engine.kernels.behaviour import change_state, react, run_tool
 from particula.engine.kernels.cells import DX, DY, Cells, Tabs, inside, mark
 from particula.engine.kernels.intent import (
     ACT,
-    COAST,
-    COUNTS_DOWN,
     DRIFT,
     DRIFT_MOVE,
+    KEEPS_AWAKE,
     SETTLE,
     SETTLE_SECOND,
     STAY,
@@ -115,13 +114,13 @@ def carry_out(
     width = p[0]
     i = y * width + x
     if d >= DRIFT_MOVE:  # most: a gas's drift, a slide or coming to rest, a one-cell fall
-        lim, aim = rows[1], rows[6]
+        lim, aim = rows[1], rows[5]
         settles = (d >= SETTLE) & (d <= SETTLE_SECOND)
         one_cell(i, x, y, d == STEP, settles, int(aim[U(x)]), int(lim[U(x)]), p, cells, changed, stamp)
     elif d == ACT:
         act(i, x, y, p, cells, tabs, mt, changed, stamp)
     else:  # TRAVEL
-        vx, vy, uniform = cells[2], cells[3], rows[9]
+        vx, vy, uniform = cells[2], cells[3], rows[8]
         ux, uy = accelerate(vx[U(i)], p[5]), accelerate(vy[U(i)], p[6])
         a = mover(int(cells[0][U(i)]), int(cells[5][U(i)]), mt[0])
         travel(i, x, y, ux, uy, a, uniform[U(x)], mt[0].shape[0], p, cells, tabs, mt, changed, stamp)
@@ -134,6 +133,20 @@ def any_awake(chunk_row: int, cw: int, awake: Any) -> bool:
         if awake[U(chunk_row * cw + c)] != 0:
             return True
     return False
+
+
+@inline
+def live_cells(word: int, cb: int, cw: int, width: int, awake: Any) -> Any:
+    """A bit for each of the 64 cells from column 64 * word that lies in the world and in an awake chunk (its
+    chunk row's first chunk is cb)."""
+    live = U(0)
+    for c in range(word << 2, min((word << 2) + 4, cw)):
+        if awake[U(cb + c)] != 0:
+            live |= U(0xFFFF) << U((c & 3) << 4)
+    beyond = (word + 1) * 64 - width
+    if beyond > 0:
+        live &= U(0xFFFFFFFFFFFFFFFF) >> U(beyond)
+    return live
 
 
 @inline
@@ -181,11 +194,12 @@ def update_pass(
     el, ctype = cells[0], cells[5]
     size = width * height
     dirs, turns, acc, need = q
-    kd, lim, drift_row, dec, todo, ranks, aim, turn, free, uniform = rows
+    kd, lim, drift_row, dec, ranks, aim, turn, free, uniform = rows
     turn_aims = U(0)  # the aim of each of the eight turns a gas may take, four bits each (intent.hash_row)
     for t in range(8):
         turn_aims |= U(aim_code(turns[t, 0], turns[t, 1])) << U(4 * t)
     ahead_chunk_row, ahead_awake = -1, False
+    here_chunk_row, here_awake = -1, False
     for row in range(height):
         y = row if y_forward else height - 1 - row
         base = y * width
@@ -198,6 +212,11 @@ def update_pass(
                 ahead_awake = any_awake(ahead_chunk_row, cw, awake)
             if ahead_awake:
                 prefetch_row(ahead, width, cw, awake, cells, stamp)
+        if y >> 4 != here_chunk_row:
+            here_chunk_row = y >> 4
+            here_awake = any_awake(here_chunk_row, cw, awake)
+        if not here_awake:
+            continue
         # Decide: each run of awake chunks of this row in one go (the order does not matter, nothing moves yet).
         c0 = 0
         while c0 < cw:
@@ -240,15 +259,6 @@ def update_pass(
                     dec,
                     aim,
                 )
-                # Particles whose chunk stays awake whatever happens next: gases, lifetimes counting down, speeds
-                # changing. Marked now, for all of a chunk's cells at once.
-                for c in range(c0, c1):
-                    keep = 0
-                    for x in range(max(c << 4, xa), min((c << 4) + 16, xb)):
-                        d = dec[U(x)]
-                        w = d & WHAT
-                        keep |= (w == COAST) | (w == DRIFT) | (w == DRIFT_MOVE) | ((d & COUNTS_DOWN) != 0)
-                    changed[U(cb + c)] |= np.uint8(keep)
                 apply_row(cells, base, xa, xb, acc, dec)
             else:
                 xa = xb = x1
@@ -258,22 +268,29 @@ def update_pass(
             for x in range(xb, x1):
                 dec[U(x)] = np.int8(ACT) if el[U(base + x)] != 0 else np.int8(STAY)
             c0 = c1
-        # The particles with something to do, in scan order, listed without a branch per cell.
-        count = 0
-        for column in range(cw):
-            cx = column if x_forward else cw - 1 - column
-            if awake[U(cb + cx)] == 0:
+        # Carry the decisions out in scan order, 64 cells at a time: a bit per cell with something to do (above
+        # DRIFT; the others were settled when the row decided), found by vector compares, not a branch per cell.
+        words = (width + 63) >> 6
+        for n in range(words):
+            word = n if x_forward else words - 1 - n
+            start = word << 6
+            live = live_cells(word, cb, cw, width, awake)
+            if live == 0:
                 continue
-            x0, x1 = cx << 4, min((cx << 4) + 16, width)
-            for k in range(x1 - x0):
-                x = x0 + k if x_forward else x1 - 1 - k
-                todo[U(count)] = x
-                d = dec[U(x)]
-                count += d > DRIFT  # the others were settled when the row decided
-        # Carry the decisions out in scan order.
-        for k in range(count):
-            x = int(todo[U(k)])
-            i = base + x
-            if el[U(i)] == 0 or stamp[U(i)] == sv:  # emptied, or moved into by an earlier particle of this row
-                continue
-            carry_out(x, y, int(dec[U(x)]), p, cells, tabs, mt, changed, stamp, rows)
+            # Particles whose chunk stays awake whatever happens next (KEEPS_AWAKE), for four chunks at once.
+            keep = byte_mask(dec, U(start), KEEPS_AWAKE, 0) & live
+            for c in range(word << 2, min((word << 2) + 4, cw)):
+                changed[U(cb + c)] |= np.uint8(((keep >> U((c & 3) << 4)) & U(0xFFFF)) != 0)
+            todo = byte_mask(dec, U(start), WHAT, DRIFT) & live
+            while todo != 0:
+                if x_forward:
+                    bit = lowest_bit(todo)
+                    todo &= todo - U(1)
+                else:
+                    bit = highest_bit(todo)
+                    todo ^= U(1) << bit
+                x = start + int(bit)
+                i = base + x
+                if el[U(i)] == 0 or stamp[U(i)] == sv:  # emptied, or moved into by an earlier particle of this row
+                    continue
+                carry_out(x, y, int(dec[U(x)]) & WHAT, p, cells, tabs, mt, changed, stamp, rows)
