@@ -8,7 +8,7 @@ so that both import side by side; each compiles its kernels into a fresh cache (
 the two names does not run at quite the same speed (the names move the compiled code around: ~3% on C in one
 null run), so the comparison runs twice, the names swapped, and reports the geometric mean of the two.
 
-    .venv/bin/python benchmarks/engine/paired.py BEFORE AFTER [--scene c] [--rounds 6]
+    .venv/bin/python benchmarks/engine/paired.py BEFORE AFTER [--scene c] [--rounds 6] [--size 800x600] [--no-sleep]
 
 BEFORE and AFTER are git revisions (`WORKTREE` for the files as they are).
 """
@@ -50,19 +50,22 @@ def export(revision: str, name: str, root: pathlib.Path) -> None:
         path.write_text(re.sub(r"\bparticula\b", name, path.read_text()))
 
 
-def compare(names: list[str], scene: str, rounds: int, ticks: int = 100) -> None:
-    """Time the engines `names` (before, after) on `scene` (800x600) in turns; print the rounds and the median
-    ratio, the last line being that ratio alone."""
+def compare(names: list[str], scene: str, rounds: int, size: tuple[int, int], no_sleep: bool, ticks: int = 100) -> None:
+    """Time the engines `names` (before, after) on `scene` in turns; print the rounds and the median ratio, the
+    last line being that ratio alone. `no_sleep` wakes every chunk before each tick (the bench's "B, no
+    sleeping")."""
     builds = [getattr(importlib.import_module(f"{name}.commands.bench"), f"scene_{scene}") for name in names]
     ratios = []
     for number in range(1, rounds + 1):
-        worlds = [build(800, 600) for build in builds]
+        worlds = [build(*size) for build in builds]
         for world in worlds:
             world.step()  # compile or load the kernels outside the measurement
         samples: list[list[float]] = [[], []]
         for block in range(ticks // 10):
             for k in (0, 1) if block % 2 == 0 else (1, 0):
                 for _ in range(10):
+                    if no_sleep:
+                        worlds[k].state.chunk_awake[...] = 1
                     start = time.perf_counter()
                     worlds[k].step()
                     samples[k].append(time.perf_counter() - start)
@@ -79,12 +82,15 @@ def main() -> int:
     parser.add_argument("after")
     parser.add_argument("--scene", default="c", choices=("a", "b", "c", "e"))
     parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--size", default="800x600", help="the world's size, WIDTHxHEIGHT")
+    parser.add_argument("--no-sleep", action="store_true", help="wake every chunk before each tick")
     # The child process: the directory to import from and the names of before and after.
     parser.add_argument("--compare-in", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.compare_in:
         sys.path.insert(0, args.compare_in[0])
-        compare(args.compare_in[1:], args.scene, args.rounds)
+        width, _, height = args.size.partition("x")
+        compare(args.compare_in[1:], args.scene, args.rounds, (int(width), int(height)), args.no_sleep)
         return 0
     ratios = []
     for names in (NAMES, NAMES[::-1]):
@@ -94,7 +100,8 @@ def main() -> int:
                 export(revision, name, root)
             env = dict(os.environ, NUMBA_CACHE_DIR=str(root / "cache"))
             command = [sys.executable, __file__, args.before, args.after, "--scene", args.scene]
-            command += ["--rounds", str(args.rounds), "--compare-in", str(root), *names]
+            command += ["--rounds", str(args.rounds), "--size", args.size, *(["--no-sleep"] if args.no_sleep else [])]
+            command += ["--compare-in", str(root), *names]
             print(f"before as {names[0]}, after as {names[1]}:", flush=True)
             result = subprocess.run(command, env=env, check=False, capture_output=True, text=True)
             if result.returncode != 0:  # an export that does not build or import: show why
@@ -103,7 +110,8 @@ def main() -> int:
             out = result.stdout.splitlines()
             print("\n".join(out[:-1]), flush=True)
             ratios.append(float(out[-1]))
-    print(f"scene {args.scene.upper()}, after/before, both namings: {(ratios[0] * ratios[1]) ** 0.5:.4f}")
+    what = f"scene {args.scene.upper()}{', no sleeping' if args.no_sleep else ''}, {args.size}"
+    print(f"{what}, after/before, both namings: {(ratios[0] * ratios[1]) ** 0.5:.4f}")
     return 0
 
 

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from particula.engine.jit import inline, kernel
+from particula.engine.jit import inline, kernel, prefetch
 from particula.engine.tables import AIR_RELAX, EDGE_SCALE, H_K, H_RATE
 
 __all__ = ["heat_pass", "heat_scratch"]
@@ -185,6 +185,13 @@ def heat_pass(
             above_saved = False
             continue
         base = y * width
+        if y + 4 < height:  # the row four ahead, which a world too big for the cache reads from memory
+            ahead = base + 4 * width
+            for x in range(0, width, 16):
+                prefetch(temp, U(ahead + x))
+            for x in range(0, width, 64):
+                prefetch(el, U(ahead + x))
+                prefetch(ctype, U(ahead + x))
         old = rows[_OLD + (y & 1)]
         for x in range(width):
             old[U(x)] = temp[U(base + x)]
