@@ -76,21 +76,29 @@ def compare(names: list[str], scene: str, rounds: int, size: tuple[int, int], no
     print(statistics.median(ratios))
 
 
+def world_size(text: str) -> str:
+    """--size: WIDTHxHEIGHT, both positive (kept as text, as the child process is given it again)."""
+    width, _, height = text.partition("x")
+    if not (width.isdigit() and height.isdigit() and int(width) > 0 and int(height) > 0):
+        raise argparse.ArgumentTypeError(f"not WIDTHxHEIGHT: {text!r}")
+    return text
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("before")
     parser.add_argument("after")
     parser.add_argument("--scene", default="c", choices=("a", "b", "c", "e"))
     parser.add_argument("--rounds", type=int, default=6)
-    parser.add_argument("--size", default="800x600", help="the world's size, WIDTHxHEIGHT")
+    parser.add_argument("--size", default="800x600", type=world_size, help="the world's size, WIDTHxHEIGHT")
     parser.add_argument("--no-sleep", action="store_true", help="wake every chunk before each tick")
     # The child process: the directory to import from and the names of before and after.
     parser.add_argument("--compare-in", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.compare_in:
         sys.path.insert(0, args.compare_in[0])
-        width, _, height = args.size.partition("x")
-        compare(args.compare_in[1:], args.scene, args.rounds, (int(width), int(height)), args.no_sleep)
+        width, height = (int(n) for n in args.size.split("x"))
+        compare(args.compare_in[1:], args.scene, args.rounds, (width, height), args.no_sleep)
         return 0
     ratios = []
     for names in (NAMES, NAMES[::-1]):

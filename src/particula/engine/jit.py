@@ -80,16 +80,18 @@ def inline(fn: _Fn) -> _Fn:
     return cast(_Fn, numba.njit(inline="always", **_FLAGS)(fn))
 
 
+def _element_pointer(context: Any, builder: Any, kind: Any, array: Any, index: Any) -> Any:
+    """In an intrinsic's code: the address of array[index] (a flat array, an unsigned index, no bounds check)."""
+    data = context.make_array(kind)(context, builder, array)
+    return cgutils.get_item_pointer(context, builder, kind, data, [index], wraparound=False)  # type: ignore[no-untyped-call]
+
+
 @intrinsic
 def _prefetch(typingctx: Any, array: Any, index: Any) -> Any:
     signature = types.void(array, index)
 
     def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
-        kind = sig.args[0]
-        data = context.make_array(kind)(context, builder, args[0])
-        pointer = cgutils.get_item_pointer(  # type: ignore[no-untyped-call]
-            context, builder, kind, data, [args[1]], wraparound=False
-        )
+        pointer = _element_pointer(context, builder, sig.args[0], args[0], args[1])
         byte_pointer = ir.IntType(8).as_pointer()
         i32 = ir.IntType(32)
         hint = ir.FunctionType(ir.VoidType(), [byte_pointer, i32, i32, i32])
@@ -112,11 +114,7 @@ def _byte_mask(typingctx: Any, array: Any, start: Any, bits: Any, above: Any) ->
     signature = types.uint64(array, start, bits, above)
 
     def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
-        kind = sig.args[0]
-        data = context.make_array(kind)(context, builder, args[0])
-        pointer = cgutils.get_item_pointer(  # type: ignore[no-untyped-call]
-            context, builder, kind, data, [args[1]], wraparound=False
-        )
+        pointer = _element_pointer(context, builder, sig.args[0], args[0], args[1])
         byte, lanes = ir.IntType(8), 64
         vector = ir.VectorType(byte, lanes)
         cells = builder.load(builder.bitcast(pointer, vector.as_pointer()), align=1)

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from particula.engine.jit import kernel
+import numpy as np
+
+from particula.engine.jit import inline, kernel
+
+
+@inline
+def any_awake(chunk_row: int, cw: int, awake: Any) -> bool:
+    """Whether any chunk of the chunk row is awake."""
+    for c in range(cw):  # noqa: SIM110 - a loop Numba compiles; any() over a generator it would not
+        if awake[np.uint64(chunk_row * cw + c)] != 0:
+            return True
+    return False
 
 
 @kernel

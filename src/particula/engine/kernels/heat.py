@@ -29,6 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from particula.engine.jit import inline, kernel, prefetch
+from particula.engine.kernels.chunks import any_awake
 from particula.engine.tables import AIR_RELAX, EDGE_SCALE, H_K, H_RATE
 
 __all__ = ["heat_pass", "heat_scratch"]
@@ -176,12 +177,7 @@ def heat_pass(
     k_low, k_high = 0, -1
     for y in range(height):
         base_chunk = (y >> 4) * cw
-        row_awake = False
-        for cx in range(cw):
-            if awake[base_chunk + cx] != 0:
-                row_awake = True
-                break
-        if not row_awake:
+        if not any_awake(y >> 4, cw, awake):
             above_saved = False
             continue
         base = y * width

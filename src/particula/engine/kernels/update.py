@@ -21,6 +21,7 @@ from particula.engine.element_types import PHASE_GAS, PHASE_LIQUID, PHASE_POWDER
 from particula.engine.jit import byte_mask, highest_bit, inline, kernel, lowest_bit, prefetch
 from particula.engine.kernels.behaviour import change_state, react, run_tool
 from particula.engine.kernels.cells import DX, DY, Cells, Tabs, inside, mark
+from particula.engine.kernels.chunks import any_awake
 from particula.engine.kernels.intent import (
     ACT,
     DRIFT,
@@ -124,15 +125,6 @@ def carry_out(
         ux, uy = accelerate(vx[U(i)], p[5]), accelerate(vy[U(i)], p[6])
         a = mover(int(cells[0][U(i)]), int(cells[5][U(i)]), mt[0])
         travel(i, x, y, ux, uy, a, uniform[U(x)], mt[0].shape[0], p, cells, tabs, mt, changed, stamp)
-
-
-@inline
-def any_awake(chunk_row: int, cw: int, awake: Any) -> bool:
-    """Whether any chunk of the chunk row is awake."""
-    for c in range(cw):  # noqa: SIM110 - a loop Numba compiles; any() over a generator it would not
-        if awake[U(chunk_row * cw + c)] != 0:
-            return True
-    return False
 
 
 @inline
