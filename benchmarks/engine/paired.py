@@ -9,6 +9,12 @@ the two names does not run at quite the same speed (the names move the compiled 
 null run), so the comparison runs twice, the names swapped, and reports the geometric mean of the two.
 
     .venv/bin/python benchmarks/engine/paired.py BEFORE AFTER [--scene c] [--rounds 6] [--size 800x600] [--no-sleep]
+                                                 [--from-tick N]
+
+`--from-tick N` times one tick instead of a run: the tick after N, again and again from the same saved state (the
+planes, the chunk map and the tick are put back before each). The bench's median of C is decided by its later
+ticks, whose mix (settled sand, rising steam) differs from the first ones; and a fixed state leaves out the noise of a
+run's changing work.
 
 BEFORE and AFTER are git revisions (`WORKTREE` for the files as they are).
 """
@@ -28,6 +34,7 @@ import sys
 import tarfile
 import tempfile
 import time
+from typing import Any
 
 NAMES = ("particula_x", "particula_y")
 REPO = pathlib.Path(__file__).resolve().parents[2]
@@ -50,21 +57,47 @@ def export(revision: str, name: str, root: pathlib.Path) -> None:
         path.write_text(re.sub(r"\bparticula\b", name, path.read_text()))
 
 
-def compare(names: list[str], scene: str, rounds: int, size: tuple[int, int], no_sleep: bool, ticks: int = 100) -> None:
+class Saved:
+    """A world's state as it was, to put back before each timed tick (`--from-tick`). The stepper's stamps are not
+    part of it: a stamp counts only in the pass that wrote it."""
+
+    def __init__(self, state: Any, no_sleep: bool) -> None:
+        self.planes = {name: plane.copy() for name, plane in state.planes.items()}
+        self.awake, self.tick = state.chunk_awake.copy(), state.tick
+        if no_sleep:
+            self.awake[...] = 1
+
+    def restore(self, state: Any) -> None:
+        for name, plane in self.planes.items():
+            state.planes[name][...] = plane
+        state.chunk_awake[...] = self.awake
+        state.tick = self.tick
+
+
+def compare(
+    names: list[str], scene: str, rounds: int, size: tuple[int, int], no_sleep: bool, from_tick: int, ticks: int = 100
+) -> None:
     """Time the engines `names` (before, after) on `scene` in turns; print the rounds and the median ratio, the
     last line being that ratio alone. `no_sleep` wakes every chunk before each tick (the bench's "B, no
-    sleeping")."""
+    sleeping"); `from_tick` >= 0 times the tick after that many again and again (Saved)."""
     builds = [getattr(importlib.import_module(f"{name}.commands.bench"), f"scene_{scene}") for name in names]
     ratios = []
     for number in range(1, rounds + 1):
         worlds = [build(*size) for build in builds]
         for world in worlds:
             world.step()  # compile or load the kernels outside the measurement
+        saved = []
+        if from_tick >= 0:
+            for world in worlds:
+                world.step(max(from_tick - 1, 0))
+            saved = [Saved(world.state, no_sleep) for world in worlds]
         samples: list[list[float]] = [[], []]
         for block in range(ticks // 10):
             for k in (0, 1) if block % 2 == 0 else (1, 0):
                 for _ in range(10):
-                    if no_sleep:
+                    if saved:
+                        saved[k].restore(worlds[k].state)
+                    elif no_sleep:
                         worlds[k].state.chunk_awake[...] = 1
                     start = time.perf_counter()
                     worlds[k].step()
@@ -84,6 +117,13 @@ def world_size(text: str) -> str:
     return text
 
 
+def tick_number(text: str) -> int:
+    """--from-tick: a number of ticks, 0 or more."""
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"not a number of ticks: {text!r}")
+    return int(text)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("before")
@@ -92,13 +132,16 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--size", default="800x600", type=world_size, help="the world's size, WIDTHxHEIGHT")
     parser.add_argument("--no-sleep", action="store_true", help="wake every chunk before each tick")
+    parser.add_argument(
+        "--from-tick", type=tick_number, default=-1, metavar="N", help="time the tick after N, again and again"
+    )
     # The child process: the directory to import from and the names of before and after.
     parser.add_argument("--compare-in", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.compare_in:
         sys.path.insert(0, args.compare_in[0])
         width, height = (int(n) for n in args.size.split("x"))
-        compare(args.compare_in[1:], args.scene, args.rounds, (width, height), args.no_sleep)
+        compare(args.compare_in[1:], args.scene, args.rounds, (width, height), args.no_sleep, args.from_tick)
         return 0
     ratios = []
     for names in (NAMES, NAMES[::-1]):
@@ -108,7 +151,8 @@ def main() -> int:
                 export(revision, name, root)
             env = dict(os.environ, NUMBA_CACHE_DIR=str(root / "cache"))
             command = [sys.executable, __file__, args.before, args.after, "--scene", args.scene]
-            command += ["--rounds", str(args.rounds), "--size", args.size, *(["--no-sleep"] if args.no_sleep else [])]
+            command += ["--rounds", str(args.rounds), "--size", args.size, "--from-tick", str(args.from_tick)]
+            command += ["--no-sleep"] if args.no_sleep else []
             command += ["--compare-in", str(root), *names]
             print(f"before as {names[0]}, after as {names[1]}:", flush=True)
             result = subprocess.run(command, env=env, check=False, capture_output=True, text=True)
@@ -119,6 +163,7 @@ def main() -> int:
             print("\n".join(out[:-1]), flush=True)
             ratios.append(float(out[-1]))
     what = f"scene {args.scene.upper()}{', no sleeping' if args.no_sleep else ''}, {args.size}"
+    what += f", the tick after {args.from_tick}" if args.from_tick >= 0 else ""
     print(f"{what}, after/before, both namings: {(ratios[0] * ratios[1]) ** 0.5:.4f}")
     return 0
 
