@@ -75,11 +75,17 @@ class Saved:
 
 
 def compare(
-    names: list[str], scene: str, rounds: int, size: tuple[int, int], no_sleep: bool, from_tick: int, ticks: int = 100
+    names: list[str],
+    scene: str,
+    rounds: int,
+    size: tuple[int, int],
+    no_sleep: bool,
+    from_tick: int | None,
+    ticks: int = 100,
 ) -> None:
     """Time the engines `names` (before, after) on `scene` in turns; print the rounds and the median ratio, the
     last line being that ratio alone. `no_sleep` wakes every chunk before each tick (the bench's "B, no
-    sleeping"); `from_tick` >= 0 times the tick after that many again and again (Saved)."""
+    sleeping"); `from_tick`, when given, times the tick after that many again and again (Saved)."""
     builds = [getattr(importlib.import_module(f"{name}.commands.bench"), f"scene_{scene}") for name in names]
     ratios = []
     for number in range(1, rounds + 1):
@@ -87,9 +93,9 @@ def compare(
         for world in worlds:
             world.step()  # compile or load the kernels outside the measurement
         saved = []
-        if from_tick >= 0:
+        if from_tick is not None:
             for world in worlds:
-                world.step(max(from_tick - 1, 0))
+                world.step(from_tick - 1)
             saved = [Saved(world.state, no_sleep) for world in worlds]
         samples: list[list[float]] = [[], []]
         for block in range(ticks // 10):
@@ -118,9 +124,9 @@ def world_size(text: str) -> str:
 
 
 def tick_number(text: str) -> int:
-    """--from-tick: a number of ticks, 0 or more."""
-    if not text.isdigit():
-        raise argparse.ArgumentTypeError(f"not a number of ticks: {text!r}")
+    """--from-tick: a number of ticks, 1 or more (the first tick also loads the kernels)."""
+    if not (text.isdigit() and int(text) > 0):
+        raise argparse.ArgumentTypeError(f"not a number of ticks, 1 or more: {text!r}")
     return int(text)
 
 
@@ -132,9 +138,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--size", default="800x600", type=world_size, help="the world's size, WIDTHxHEIGHT")
     parser.add_argument("--no-sleep", action="store_true", help="wake every chunk before each tick")
-    parser.add_argument(
-        "--from-tick", type=tick_number, default=-1, metavar="N", help="time the tick after N, again and again"
-    )
+    parser.add_argument("--from-tick", type=tick_number, metavar="N", help="time the tick after N, again and again")
     # The child process: the directory to import from and the names of before and after.
     parser.add_argument("--compare-in", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -151,8 +155,8 @@ def main() -> int:
                 export(revision, name, root)
             env = dict(os.environ, NUMBA_CACHE_DIR=str(root / "cache"))
             command = [sys.executable, __file__, args.before, args.after, "--scene", args.scene]
-            command += ["--rounds", str(args.rounds), "--size", args.size, "--from-tick", str(args.from_tick)]
-            command += ["--no-sleep"] if args.no_sleep else []
+            command += ["--rounds", str(args.rounds), "--size", args.size, *(["--no-sleep"] if args.no_sleep else [])]
+            command += [] if args.from_tick is None else ["--from-tick", str(args.from_tick)]
             command += ["--compare-in", str(root), *names]
             print(f"before as {names[0]}, after as {names[1]}:", flush=True)
             result = subprocess.run(command, env=env, check=False, capture_output=True, text=True)
@@ -163,7 +167,7 @@ def main() -> int:
             print("\n".join(out[:-1]), flush=True)
             ratios.append(float(out[-1]))
     what = f"scene {args.scene.upper()}{', no sleeping' if args.no_sleep else ''}, {args.size}"
-    what += f", the tick after {args.from_tick}" if args.from_tick >= 0 else ""
+    what += "" if args.from_tick is None else f", the tick after {args.from_tick}"
     print(f"{what}, after/before, both namings: {(ratios[0] * ratios[1]) ** 0.5:.4f}")
     return 0
 

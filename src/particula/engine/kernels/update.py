@@ -283,6 +283,8 @@ def update_pass(
                     todo ^= U(1) << bit
                 x = start + int(bit)
                 i = base + x
-                if el[U(i)] == 0 or stamp[U(i)] == sv:  # emptied, or moved into by an earlier particle of this row
+                # Emptied, or moved into by an earlier particle of this row. One branch (`|`, not `or`): either is rare,
+                # and two branches cost 1.4% of the pass.
+                if (el[U(i)] == 0) | (stamp[U(i)] == sv):
                     continue
                 carry_out(x, y, int(dec[U(x)]) & WHAT, p, cells, tabs, mt, changed, stamp, rows)
