@@ -36,7 +36,7 @@ def _run_heat_kernel(
 
 def test_heat_kernel_matches_the_reference() -> None:
     rng = np.random.default_rng(42)
-    for shape in ((5, 7), (17, 33), (40, 21)):
+    for shape in ((5, 7), (17, 33), (40, 21), (19, 150)):  # 150: two rows of 64 cells and a remainder
         element = rng.integers(0, len(elements.names()), shape).astype(np.uint8)
         element[rng.random(shape) < 0.3] = 0
         ctype = rng.integers(0, len(elements.names()), shape).astype(np.uint8)

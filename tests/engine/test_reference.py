@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import numba
 import numpy as np
 
-from particula.engine import reference
-from particula.engine.jit import byte_mask, highest_bit, kernel, lowest_bit
+from particula.engine import jit, reference
+from particula.engine.jit import byte_mask, highest_bit, kernel, lowest_bit, signed_lookup16
 from particula.engine.kernels.chunks import settle_chunks
 from particula.engine.rng import draw, tick_key, uniform
 
@@ -54,3 +55,31 @@ def test_byte_masks_and_bit_scans_match_python() -> None:
         expected = [k for k in range(64) if (int(cells[start + k]) & bits) > above]
         assert int(mask) == sum(1 << k for k in expected), (start, bits, above)
         assert (int(lowest), int(highest)) == ((expected[0], expected[-1]) if expected else (-1, -1))
+
+
+def _signed_lookups(table: Any, el: Any, start: int, out: Any, out_start: int) -> int:
+    return int(signed_lookup16(table, el, np.uint64(start), out, np.uint64(out_start)))
+
+
+def test_signed_lookups_match_python_with_and_without_permutes() -> None:
+    """The element lookup of the heat pass (heat.thermal_row), on this CPU and by the portable path any CPU takes."""
+    rng = np.random.default_rng(11)
+    table = rng.uniform(0.0, 500.0, 64).astype(np.float32) * rng.choice(np.array([-1, 1], np.float32), 64)
+    table[[0, 1, 62, 63]] = np.array([0.0, -0.0, -7.5, 3.0], np.float32)  # signed zeros, the last entries
+    el = rng.integers(0, 64, 90).astype(np.uint8)
+    el[:4] = [0, 1, 62, 63]
+    permutes = jit.VECTOR_PERMUTES
+    try:
+        for use_permutes in (permutes, False):
+            jit.VECTOR_PERMUTES = use_permutes  # read when the function below is compiled
+            lookups = numba.njit(_signed_lookups)
+            for start, out_start in ((0, 0), (5, 3), (74, 40)):
+                out = np.full(60, np.float32(-1.0))
+                found = lookups(table, el, start, out, out_start)
+                values = table[el[start : start + 16]]
+                assert np.array_equal(out[out_start : out_start + 16].view(np.uint32), np.abs(values).view(np.uint32))
+                assert (out[:out_start] == -1.0).all()
+                assert (out[out_start + 16 :] == -1.0).all()
+                assert found == sum(1 << k for k in range(16) if np.signbit(values[k])), (use_permutes, start)
+    finally:
+        jit.VECTOR_PERMUTES = permutes
