@@ -8,9 +8,11 @@ import numba
 import numpy as np
 
 from particula.engine import jit, reference
-from particula.engine.jit import byte_mask, highest_bit, kernel, lowest_bit, signed_lookup16
+from particula.engine.jit import byte_mask, highest_bit, kernel, lowest_bit, mover_ranks64, signed_lookup16
+from particula.engine.kernels import intent
 from particula.engine.kernels.chunks import settle_chunks
 from particula.engine.rng import draw, tick_key, uniform
+from particula.engine.tables import TABLES
 
 
 def test_random_numbers_match_the_python_reference() -> None:
@@ -83,3 +85,49 @@ def test_signed_lookups_match_python_with_and_without_permutes() -> None:
                 assert found == sum(1 << k for k in range(16) if np.signbit(values[k])), (use_permutes, start)
     finally:
         jit.VECTOR_PERMUTES = permutes
+
+
+def _mover_ranks(rank_of: Any, held_moves: Any, el: Any, ctype: Any, start: int, out: Any, out_start: int) -> None:
+    mover_ranks64(rank_of, held_moves, el, ctype, np.uint64(start), out, np.uint64(out_start))
+
+
+def test_mover_ranks_match_the_pair_table_with_and_without_permutes() -> None:
+    """The target ranks of a row (intent.rank_row), on this CPU and by the portable path any CPU takes: a cell
+    ranks as what it moves as (a burning fuel as the fuel it holds), as tables.Motion.pair says."""
+    n = TABLES.motion.kind.size
+    pair = TABLES.motion.pair.reshape(n, n)
+    rng = np.random.default_rng(5)
+    el = rng.integers(0, n, 200).astype(np.uint8)
+    ctype = np.where(rng.random(200) < 0.5, rng.integers(0, n, 200), 0).astype(np.uint8)
+    burning = np.nonzero(intent._HELD_MOVES)[0]
+    el[::7] = burning[0]  # burning fuels, holding something or not
+    permutes = jit.VECTOR_PERMUTES
+    try:
+        for use_permutes in (permutes, False):
+            jit.VECTOR_PERMUTES = use_permutes  # read when the function below is compiled
+            ranks = numba.njit(_mover_ranks)
+            for start, out_start in ((0, 0), (9, 3), (136, 70)):
+                out = np.full(140, 99, np.uint8)
+                ranks(intent._RANK_OF, intent._HELD_MOVES, el, ctype, start, out, out_start)
+                cells = slice(start, start + 64)
+                expected = (pair[el[cells], ctype[cells]] & 255).astype(np.uint8)
+                assert np.array_equal(out[out_start : out_start + 64], expected), (use_permutes, start)
+                assert (out[:out_start] == 99).all()
+                assert (out[out_start + 64 :] == 99).all()
+    finally:
+        jit.VECTOR_PERMUTES = permutes
+
+
+def test_rank_rows_match_the_pair_table() -> None:
+    """intent.rank_row over runs of every length, up to the end of the planes (whose last cells go one by one)."""
+    n = TABLES.motion.kind.size
+    pair = TABLES.motion.pair.reshape(n, n)
+    rng = np.random.default_rng(6)
+    el = rng.integers(0, n, 300).astype(np.uint8)
+    ctype = np.where(rng.random(300) < 0.5, rng.integers(0, n, 300), 0).astype(np.uint8)
+    el[::5] = np.nonzero(intent._HELD_MOVES)[0][0]
+    for base, xa, xb in ((0, 0, 150), (100, 1, 2), (100, 3, 200), (150, 10, 150), (236, 0, 64)):
+        out = np.zeros(300 + 64, np.uint8)
+        intent.rank_row(el, ctype, base, xa, xb, out)
+        cells = slice(base + xa, base + xb)
+        assert np.array_equal(out[xa:xb], (pair[el[cells], ctype[cells]] & 255).astype(np.uint8)), (base, xa, xb)

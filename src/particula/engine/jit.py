@@ -137,20 +137,24 @@ def _byte_mask(typingctx: Any, array: Any, start: Any, bits: Any, above: Any) ->
 byte_mask = cast(Callable[[Any, Any, Any, Any], Any], _byte_mask)
 
 
-def _targets_avx512() -> bool:
-    """Whether Numba compiles for a CPU with AVX-512F: the host's, unless NUMBA_CPU_NAME or NUMBA_CPU_FEATURES name
-    another (then only when the features say so)."""
+_PERMUTE_FEATURES = ("avx512f", "avx512bw", "avx512vbmi")
+
+
+def _targets_permutes() -> bool:
+    """Whether Numba compiles for a CPU with the AVX-512 permutes (F, BW and VBMI): the host, unless NUMBA_CPU_NAME
+    or NUMBA_CPU_FEATURES name another (then only when the features say so)."""
     features = numba.config.CPU_FEATURES  # type: ignore[attr-defined]
     if features:
-        return "+avx512f" in features.split(",")
+        return all(f"+{name}" in features.split(",") for name in _PERMUTE_FEATURES)
     if numba.config.CPU_NAME not in (None, "host"):  # type: ignore[attr-defined]
         return False
-    return bool(llvm.get_host_cpu_features().get("avx512f", False))
+    host = llvm.get_host_cpu_features()
+    return all(host.get(name, False) for name in _PERMUTE_FEATURES)
 
 
-# Whether signed_lookup16 uses AVX-512 permutes; read when a kernel that uses it is compiled. Numba's cache keeps
-# machine code per CPU, so code compiled with permutes never runs on a CPU without them.
-VECTOR_PERMUTES = _targets_avx512()
+# Whether signed_lookup16 and mover_ranks64 use AVX-512 permutes; read when a kernel that uses them is compiled.
+# Numba's cache keeps machine code per CPU, so code compiled with permutes never runs on a CPU without them.
+VECTOR_PERMUTES = _targets_permutes()
 
 
 @intrinsic
@@ -194,6 +198,54 @@ def _signed_lookup16(typingctx: Any, table: Any, el: Any, start: Any, out: Any, 
 # below 64; indices are unsigned and all 16 must lie in their arrays. With AVX-512, two permutes per 16 cells
 # instead of 16 loads (heat.thermal_row; the heat pass of C took 0.88 of its time inside a tick).
 signed_lookup16 = cast(Callable[[Any, Any, Any, Any, Any], Any], _signed_lookup16)
+
+
+@intrinsic
+def _mover_ranks64(
+    typingctx: Any, rank_of: Any, held_moves: Any, el: Any, ctype: Any, start: Any, out: Any, out_start: Any
+) -> Any:
+    signature = types.void(rank_of, held_moves, el, ctype, start, out, out_start)
+
+    def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
+        i32 = ir.IntType(32)
+        lanes = ir.VectorType(ir.IntType(8), 64)
+
+        def load(position: int, index: Any) -> Any:
+            pointer = _element_pointer(context, builder, sig.args[position], args[position], index)
+            return builder.load(builder.bitcast(pointer, lanes.as_pointer()), align=1)
+
+        def lookup(table: int, ids: Any) -> Any:
+            first = _element_pointer(context, builder, sig.args[table], args[table], ir.IntType(64)(0))
+            if VECTOR_PERMUTES:  # the 64-entry table in one register, read by one byte permute (vpermb)
+                permute = cgutils.get_or_insert_function(  # type: ignore[no-untyped-call]
+                    builder.module, ir.FunctionType(lanes, [lanes, lanes]), "llvm.x86.avx512.permvar.qi.512"
+                )
+                return builder.call(permute, [builder.load(builder.bitcast(first, lanes.as_pointer()), align=1), ids])
+            values = ir.Constant(lanes, None)  # any other CPU: 64 loads
+            for k in range(64):
+                entry = builder.load(builder.gep(first, [builder.extract_element(ids, i32(k))]))
+                values = builder.insert_element(values, entry, i32(k))
+            return values
+
+        cells, held = load(2, args[4]), load(3, args[4])
+        zero = lanes([0] * 64)
+        by_held = builder.and_(
+            builder.icmp_unsigned("!=", lookup(1, cells), zero), builder.icmp_unsigned("!=", held, zero)
+        )
+        ranks = lookup(0, builder.select(by_held, held, cells))
+        target = _element_pointer(context, builder, sig.args[5], args[5], args[6])
+        builder.store(ranks, builder.bitcast(target, lanes.as_pointer()), align=1)
+        return context.get_dummy_value()
+
+    return signature, codegen
+
+
+# mover_ranks64(rank_of, held_moves, el, ctype, start, out, out_start) in a kernel: for the 64 cells from start,
+# out[out_start + k] = rank_of[m] with m the element the cell moves as: its held element (ctype) where
+# held_moves[el] is nonzero and it holds one, else its own (motion.mover). Both tables are uint8 with 64 entries
+# and every id is below 64; indices are unsigned and all 64 must lie in their arrays. With AVX-512 VBMI, two byte
+# permutes per 64 cells instead of a gather per 8 (intent.rank_row).
+mover_ranks64 = cast(Callable[[Any, Any, Any, Any, Any, Any, Any], None], _mover_ranks64)
 
 
 def _bit_scan(name: str) -> Callable[[Any], Any]:

@@ -18,11 +18,12 @@ from typing import Any
 
 import numpy as np
 
-from particula.engine.jit import inline, kernel
+from particula.engine.jit import inline, kernel, mover_ranks64
 from particula.engine.kernels.motion import accelerate, pair_of
 from particula.engine.rng import INV24_F32, P_MOVE, draw
 from particula.engine.tables import (
     K_LEVELS,
+    K_MLO,
     K_PHASE,
     K_REACTIVE,
     K_TIMED,
@@ -49,6 +50,13 @@ WHAT = 15  # the decision without COUNTS_DOWN and KEEPS_AWAKE
 D_GRAVITY, D_FIRST, D_SECOND, D_LEFT, D_RIGHT = range(5)
 # The other tables the lookups read, as globals like motion.PAIR (see there).
 _PARTNERS, _BOUNDS = TABLES.motion.partners, TABLES.motion.bounds
+# For mover_ranks64, padded to 64 entries (no element id reaches 64: tables.py refuses more elements): each
+# element's own rank as a target (tables.Motion.pair with nothing held), and whether it moves as what it holds.
+_N = TABLES.motion.kind.size
+_RANK_OF = np.zeros(64, np.uint8)
+_RANK_OF[:_N] = TABLES.motion.pair.reshape(_N, _N)[:, 0] & 255
+_HELD_MOVES = np.zeros(64, np.uint8)
+_HELD_MOVES[:_N] = (TABLES.motion.kind & K_MLO) != 0
 _LOW32, _MINUS_ZERO = U(0xFFFFFFFF), U(0x80000000)
 # Flags of the row kind byte (lookup_row), beside the phase and K_LEVELS.
 ROW_SIMPLE = 8  # the decisions may take the particle in: nothing special is due this tick
@@ -107,8 +115,15 @@ def lookup_row(
 
 @kernel
 def rank_row(el: Any, ctype: Any, base: int, xa: int, xb: int, out: Any) -> None:
-    """How each of cells xa..xb-1 ranks as a target (tables.Motion.pair), burning fuels as their fuel."""
-    for x in range(xa, xb):
+    """How each of cells xa..xb-1 ranks as a target (tables.Motion.pair), burning fuels as their fuel.
+
+    64 cells at a time (jit.mover_ranks64), which may write the ranks of up to 63 cells past xb (true ones: the row's
+    cells, or the scratch row's padding); the last cells of the planes one by one."""
+    block = xa
+    while (block < xb) & (base + block + 64 <= el.shape[0]):
+        mover_ranks64(_RANK_OF, _HELD_MOVES, el, ctype, U(base + block), out, U(block))
+        block += 64
+    for x in range(block, xb):
         i = U(base + x)
         out[U(x)] = np.uint8(pair_of(el[i], ctype[i]) & U(255))
 
