@@ -6,6 +6,7 @@ from typing import Any
 
 import numba
 import numpy as np
+import pytest
 
 from particula.engine import jit, reference
 from particula.engine.jit import byte_mask, highest_bit, kernel, lowest_bit, mover_ranks64, signed_lookup16
@@ -63,37 +64,40 @@ def _signed_lookups(table: Any, el: Any, start: int, out: Any, out_start: int) -
     return int(signed_lookup16(table, el, np.uint64(start), out, np.uint64(out_start)))
 
 
-def test_signed_lookups_match_python_with_and_without_permutes() -> None:
-    """The element lookup of the heat pass (heat.thermal_row), on this CPU and by the portable path any CPU takes."""
+@pytest.fixture(params=["as this CPU compiles", "by the portable path"])
+def compile_both_ways(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """numba.njit, with the intrinsics compiled as this CPU compiles them, or by the path any CPU takes (the flag is
+    read when a function is compiled, at its first call)."""
+    if request.param == "by the portable path":
+        monkeypatch.setattr(jit, "VECTOR_PERMUTES", False)
+    return numba.njit
+
+
+def test_signed_lookups_match_python(compile_both_ways: Any) -> None:
+    """The element lookup of the heat pass (heat.thermal_row)."""
     rng = np.random.default_rng(11)
     table = rng.uniform(0.0, 500.0, 64).astype(np.float32) * rng.choice(np.array([-1, 1], np.float32), 64)
     table[[0, 1, 62, 63]] = np.array([0.0, -0.0, -7.5, 3.0], np.float32)  # signed zeros, the last entries
     el = rng.integers(0, 64, 90).astype(np.uint8)
     el[:4] = [0, 1, 62, 63]
-    permutes = jit.VECTOR_PERMUTES
-    try:
-        for use_permutes in (permutes, False):
-            jit.VECTOR_PERMUTES = use_permutes  # read when the function below is compiled
-            lookups = numba.njit(_signed_lookups)
-            for start, out_start in ((0, 0), (5, 3), (74, 40)):
-                out = np.full(60, np.float32(-1.0))
-                found = lookups(table, el, start, out, out_start)
-                values = table[el[start : start + 16]]
-                assert np.array_equal(out[out_start : out_start + 16].view(np.uint32), np.abs(values).view(np.uint32))
-                assert (out[:out_start] == -1.0).all()
-                assert (out[out_start + 16 :] == -1.0).all()
-                assert found == sum(1 << k for k in range(16) if np.signbit(values[k])), (use_permutes, start)
-    finally:
-        jit.VECTOR_PERMUTES = permutes
+    lookups = compile_both_ways(_signed_lookups)
+    for start, out_start in ((0, 0), (5, 3), (74, 40)):
+        out = np.full(60, np.float32(-1.0))
+        found = lookups(table, el, start, out, out_start)
+        values = table[el[start : start + 16]]
+        assert np.array_equal(out[out_start : out_start + 16].view(np.uint32), np.abs(values).view(np.uint32))
+        assert (out[:out_start] == -1.0).all()
+        assert (out[out_start + 16 :] == -1.0).all()
+        assert found == sum(1 << k for k in range(16) if np.signbit(values[k])), start
 
 
 def _mover_ranks(rank_of: Any, held_moves: Any, el: Any, ctype: Any, start: int, out: Any, out_start: int) -> None:
     mover_ranks64(rank_of, held_moves, el, ctype, np.uint64(start), out, np.uint64(out_start))
 
 
-def test_mover_ranks_match_the_pair_table_with_and_without_permutes() -> None:
-    """The target ranks of a row (intent.rank_row), on this CPU and by the portable path any CPU takes: a cell
-    ranks as what it moves as (a burning fuel as the fuel it holds), as tables.Motion.pair says."""
+def test_mover_ranks_match_the_pair_table(compile_both_ways: Any) -> None:
+    """The target ranks of a row (intent.rank_row): a cell ranks as what it moves as (a burning fuel as the fuel it
+    holds), as tables.Motion.pair says."""
     n = TABLES.motion.kind.size
     pair = TABLES.motion.pair.reshape(n, n)
     rng = np.random.default_rng(5)
@@ -101,21 +105,15 @@ def test_mover_ranks_match_the_pair_table_with_and_without_permutes() -> None:
     ctype = np.where(rng.random(200) < 0.5, rng.integers(0, n, 200), 0).astype(np.uint8)
     burning = np.nonzero(intent._HELD_MOVES)[0]
     el[::7] = burning[0]  # burning fuels, holding something or not
-    permutes = jit.VECTOR_PERMUTES
-    try:
-        for use_permutes in (permutes, False):
-            jit.VECTOR_PERMUTES = use_permutes  # read when the function below is compiled
-            ranks = numba.njit(_mover_ranks)
-            for start, out_start in ((0, 0), (9, 3), (136, 70)):
-                out = np.full(140, 99, np.uint8)
-                ranks(intent._RANK_OF, intent._HELD_MOVES, el, ctype, start, out, out_start)
-                cells = slice(start, start + 64)
-                expected = (pair[el[cells], ctype[cells]] & 255).astype(np.uint8)
-                assert np.array_equal(out[out_start : out_start + 64], expected), (use_permutes, start)
-                assert (out[:out_start] == 99).all()
-                assert (out[out_start + 64 :] == 99).all()
-    finally:
-        jit.VECTOR_PERMUTES = permutes
+    ranks = compile_both_ways(_mover_ranks)
+    for start, out_start in ((0, 0), (9, 3), (136, 70)):
+        out = np.full(140, 99, np.uint8)
+        ranks(intent._RANK_OF, intent._HELD_MOVES, el, ctype, start, out, out_start)
+        cells = slice(start, start + 64)
+        expected = (pair[el[cells], ctype[cells]] & 255).astype(np.uint8)
+        assert np.array_equal(out[out_start : out_start + 64], expected), start
+        assert (out[:out_start] == 99).all()
+        assert (out[out_start + 64 :] == 99).all()
 
 
 def test_rank_rows_match_the_pair_table() -> None:
