@@ -87,6 +87,34 @@ def _element_pointer(context: Any, builder: Any, kind: Any, array: Any, index: A
     return cgutils.get_item_pointer(context, builder, kind, data, [index], wraparound=False)  # type: ignore[no-untyped-call]
 
 
+def _load_vector(context: Any, builder: Any, kind: Any, array: Any, index: Any, vector: Any) -> Any:
+    """In an intrinsic's code: the vector of `vector`'s lanes from array[index] on (unaligned)."""
+    pointer = _element_pointer(context, builder, kind, array, index)
+    return builder.load(builder.bitcast(pointer, vector.as_pointer()), align=1)
+
+
+def _store_vector(context: Any, builder: Any, kind: Any, array: Any, index: Any, value: Any) -> None:
+    """In an intrinsic's code: store the vector `value` at array[index] on (unaligned)."""
+    pointer = _element_pointer(context, builder, kind, array, index)
+    builder.store(value, builder.bitcast(pointer, value.type.as_pointer()), align=1)
+
+
+def _x86(builder: Any, name: str, result: Any, operands: list[Any]) -> Any:
+    """In an intrinsic's code: call the LLVM x86 intrinsic `name` (only when VECTOR_PERMUTES says the CPU has it)."""
+    signature = ir.FunctionType(result, [operand.type for operand in operands])
+    function = cgutils.get_or_insert_function(builder.module, signature, name)  # type: ignore[no-untyped-call]
+    return builder.call(function, operands)
+
+
+def _loads_by_index(builder: Any, first: Any, ids: Any, vector: Any) -> Any:
+    """In an intrinsic's code, on a CPU without the permutes: lane k of `vector` is first[ids[k]], one load each."""
+    values = ir.Constant(vector, None)
+    for k in range(vector.count):
+        entry = builder.load(builder.gep(first, [builder.extract_element(ids, ir.IntType(32)(k))]))
+        values = builder.insert_element(values, entry, ir.IntType(32)(k))
+    return values
+
+
 @intrinsic
 def _prefetch(typingctx: Any, array: Any, index: Any) -> Any:
     signature = types.void(array, index)
@@ -115,10 +143,9 @@ def _byte_mask(typingctx: Any, array: Any, start: Any, bits: Any, above: Any) ->
     signature = types.uint64(array, start, bits, above)
 
     def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
-        pointer = _element_pointer(context, builder, sig.args[0], args[0], args[1])
         byte, lanes = ir.IntType(8), 64
         vector = ir.VectorType(byte, lanes)
-        cells = builder.load(builder.bitcast(pointer, vector.as_pointer()), align=1)
+        cells = _load_vector(context, builder, sig.args[0], args[0], args[1], vector)
         every = ir.Constant(ir.VectorType(ir.IntType(32), lanes), [0] * lanes)
 
         def splat(value: Any) -> Any:
@@ -162,32 +189,24 @@ def _signed_lookup16(typingctx: Any, table: Any, el: Any, start: Any, out: Any, 
     signature = types.uint64(table, el, start, out, out_start)
 
     def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
-        i32, f32 = ir.IntType(32), ir.FloatType()
-        ints, floats = ir.VectorType(i32, 16), ir.VectorType(f32, 16)
-        cells = _element_pointer(context, builder, sig.args[1], args[1], args[2])
-        id_bytes = builder.load(builder.bitcast(cells, ir.VectorType(ir.IntType(8), 16).as_pointer()), align=1)
-        ids = builder.zext(id_bytes, ints)
-        first = _element_pointer(context, builder, sig.args[0], args[0], ir.IntType(64)(0))
+        ints, floats = ir.VectorType(ir.IntType(32), 16), ir.VectorType(ir.FloatType(), 16)
+        ids = builder.zext(
+            _load_vector(context, builder, sig.args[1], args[1], args[2], ir.VectorType(ir.IntType(8), 16)), ints
+        )
         if VECTOR_PERMUTES:
             # The 64 entries in four registers; a two-register permute picks from 32 of them by the id's low 5 bits.
-            quarters = builder.bitcast(first, floats.as_pointer())
-            t = [builder.load(builder.gep(quarters, [i32(k)]), align=4) for k in range(4)]
-            permute = cgutils.get_or_insert_function(  # type: ignore[no-untyped-call]
-                builder.module, ir.FunctionType(floats, [floats, ints, floats]), "llvm.x86.avx512.vpermi2var.ps.512"
-            )
-            low, high = builder.call(permute, [t[0], ids, t[1]]), builder.call(permute, [t[2], ids, t[3]])
+            t = [_load_vector(context, builder, sig.args[0], args[0], ir.IntType(64)(16 * k), floats) for k in range(4)]
+            low = _x86(builder, "llvm.x86.avx512.vpermi2var.ps.512", floats, [t[0], ids, t[1]])
+            high = _x86(builder, "llvm.x86.avx512.vpermi2var.ps.512", floats, [t[2], ids, t[3]])
             upper = builder.icmp_unsigned("!=", builder.and_(ids, ints([32] * 16)), ints([0] * 16))
             values = builder.select(upper, high, low)
-        else:  # any other CPU: sixteen loads
-            values = ir.Constant(floats, None)
-            for k in range(16):
-                entry = builder.load(builder.gep(first, [builder.extract_element(ids, i32(k))]), align=4)
-                values = builder.insert_element(values, entry, i32(k))
+        else:
+            first = _element_pointer(context, builder, sig.args[0], args[0], ir.IntType(64)(0))
+            values = _loads_by_index(builder, first, ids, floats)
         bits = builder.bitcast(values, ints)
         signs = builder.bitcast(builder.icmp_signed("<", bits, ints([0] * 16)), ir.IntType(16))
-        target = _element_pointer(context, builder, sig.args[3], args[3], args[4])
         magnitudes = builder.bitcast(builder.and_(bits, ints([0x7FFFFFFF] * 16)), floats)
-        builder.store(magnitudes, builder.bitcast(target, floats.as_pointer()), align=4)
+        _store_vector(context, builder, sig.args[3], args[3], args[4], magnitudes)
         return builder.zext(signs, ir.IntType(64))
 
     return signature, codegen
@@ -207,34 +226,23 @@ def _mover_ranks64(
     signature = types.void(rank_of, held_moves, el, ctype, start, out, out_start)
 
     def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
-        i32 = ir.IntType(32)
         lanes = ir.VectorType(ir.IntType(8), 64)
 
-        def load(position: int, index: Any) -> Any:
-            pointer = _element_pointer(context, builder, sig.args[position], args[position], index)
-            return builder.load(builder.bitcast(pointer, lanes.as_pointer()), align=1)
-
         def lookup(table: int, ids: Any) -> Any:
-            first = _element_pointer(context, builder, sig.args[table], args[table], ir.IntType(64)(0))
             if VECTOR_PERMUTES:  # the 64-entry table in one register, read by one byte permute (vpermb)
-                permute = cgutils.get_or_insert_function(  # type: ignore[no-untyped-call]
-                    builder.module, ir.FunctionType(lanes, [lanes, lanes]), "llvm.x86.avx512.permvar.qi.512"
-                )
-                return builder.call(permute, [builder.load(builder.bitcast(first, lanes.as_pointer()), align=1), ids])
-            values = ir.Constant(lanes, None)  # any other CPU: 64 loads
-            for k in range(64):
-                entry = builder.load(builder.gep(first, [builder.extract_element(ids, i32(k))]))
-                values = builder.insert_element(values, entry, i32(k))
-            return values
+                entries = _load_vector(context, builder, sig.args[table], args[table], ir.IntType(64)(0), lanes)
+                return _x86(builder, "llvm.x86.avx512.permvar.qi.512", lanes, [entries, ids])
+            first = _element_pointer(context, builder, sig.args[table], args[table], ir.IntType(64)(0))
+            return _loads_by_index(builder, first, ids, lanes)
 
-        cells, held = load(2, args[4]), load(3, args[4])
+        cells = _load_vector(context, builder, sig.args[2], args[2], args[4], lanes)
+        held = _load_vector(context, builder, sig.args[3], args[3], args[4], lanes)
         zero = lanes([0] * 64)
         by_held = builder.and_(
             builder.icmp_unsigned("!=", lookup(1, cells), zero), builder.icmp_unsigned("!=", held, zero)
         )
         ranks = lookup(0, builder.select(by_held, held, cells))
-        target = _element_pointer(context, builder, sig.args[5], args[5], args[6])
-        builder.store(ranks, builder.bitcast(target, lanes.as_pointer()), align=1)
+        _store_vector(context, builder, sig.args[5], args[5], args[6], ranks)
         return context.get_dummy_value()
 
     return signature, codegen

@@ -151,7 +151,8 @@ def decision_scratch(width: int) -> tuple[npt.NDArray[np.generic], ...]:
     """The particle pass's scratch rows (kernels/intent.py): row kind, entry limit, drift chance, decisions, three
     rows of target ranks, where one-cell moves aim, the gas turns, whether a gas's drift target is empty, and the
     movement draws' uniform numbers. Each is padded by ROW_PAD cells: a row decides a whole number of 16-cell
-    vectors, and its decisions are read 64 at a time (update.update_pass)."""
+    vectors, its decisions are read 64 at a time (update.update_pass) and its ranks written 64 at a time
+    (intent.rank_row)."""
     n = width + ROW_PAD
     return (
         np.zeros(n, np.uint8),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -213,9 +214,24 @@ def _heat_target(heat_el: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     return target.reshape(-1)
 
 
+# The most elements there may be: reaction partners are one 64-bit set, and the kernels hold per-element tables of
+# this many entries in vector registers (jit.signed_lookup16, jit.mover_ranks64).
+MAX_ELEMENTS = 64
+
+
+def padded(column: npt.ArrayLike, dtype: npt.DTypeLike) -> npt.NDArray[Any]:
+    """A per-element column padded with zeros to MAX_ELEMENTS entries, as the kernels' permutes read it."""
+    values = np.asarray(column)
+    if values.size > MAX_ELEMENTS:
+        raise ValueError(f"more than {MAX_ELEMENTS} elements")
+    table = np.zeros(MAX_ELEMENTS, dtype)
+    table[: values.size] = values
+    return table
+
+
 def _partners(reaction_of: npt.NDArray[np.int16]) -> npt.NDArray[np.uint64]:
     """Motion.partners: each element's reaction partners as one 64-bit set."""
-    if reaction_of.shape[1] > 64:
+    if reaction_of.shape[1] > MAX_ELEMENTS:
         raise ValueError("more than 64 elements: reaction partners no longer fit one 64-bit set")
     bits = (reaction_of >= 0).astype(np.uint64) << np.arange(reaction_of.shape[1], dtype=np.uint64)[None, :]
     partners: npt.NDArray[np.uint64] = np.bitwise_or.reduce(bits, axis=1).astype(np.uint64)

@@ -30,7 +30,7 @@ import numpy.typing as npt
 
 from particula.engine.jit import inline, kernel, lowest_bit, prefetch, signed_lookup16
 from particula.engine.kernels.chunks import any_awake
-from particula.engine.tables import AIR_RELAX, EDGE_SCALE, H_K, H_RATE, TABLES
+from particula.engine.tables import AIR_RELAX, EDGE_SCALE, H_K, H_RATE, TABLES, padded
 
 __all__ = ["heat_pass", "heat_scratch"]
 # A change of at most this (degrees per tick) does not keep a chunk awake.
@@ -43,10 +43,9 @@ SCRATCH_ROWS = 9
 _AIR = np.float32(AIR_RELAX)
 _SCALE = np.float32(EDGE_SCALE)
 _TINY = np.float32(1e-30)
-# tables.H_K, the conductivity with its sign bit set for heat sources, padded to the 64 entries signed_lookup16 reads
-# (no element id reaches 64: tables.py refuses more elements). A global, compiled in as constant data.
-_SIGNED_K = np.zeros(64, np.float32)
-_SIGNED_K[: TABLES.heat_el.shape[1]] = TABLES.heat_el[H_K]
+# tables.H_K, the conductivity with its sign bit set for heat sources, padded for signed_lookup16. A global, compiled
+# in as constant data.
+_SIGNED_K = padded(TABLES.heat_el[H_K], np.float32)
 
 U = np.uint64  # an index cast: a signed index makes Numba add a negative-index wraparound to every access
 

@@ -32,6 +32,7 @@ from particula.engine.tables import (
     PAIR_KIND,
     PAIR_LIMIT,
     TABLES,
+    padded,
 )
 
 U = np.uint64
@@ -50,13 +51,11 @@ WHAT = 15  # the decision without COUNTS_DOWN and KEEPS_AWAKE
 D_GRAVITY, D_FIRST, D_SECOND, D_LEFT, D_RIGHT = range(5)
 # The other tables the lookups read, as globals like motion.PAIR (see there).
 _PARTNERS, _BOUNDS = TABLES.motion.partners, TABLES.motion.bounds
-# For mover_ranks64, padded to 64 entries (no element id reaches 64: tables.py refuses more elements): each
-# element's own rank as a target (tables.Motion.pair with nothing held), and whether it moves as what it holds.
+# For mover_ranks64: each element's own rank as a target (tables.Motion.pair with nothing held), and whether it
+# moves as what it holds.
 _N = TABLES.motion.kind.size
-_RANK_OF = np.zeros(64, np.uint8)
-_RANK_OF[:_N] = TABLES.motion.pair.reshape(_N, _N)[:, 0] & 255
-_HELD_MOVES = np.zeros(64, np.uint8)
-_HELD_MOVES[:_N] = (TABLES.motion.kind & K_MLO) != 0
+_RANK_OF = padded(TABLES.motion.pair.reshape(_N, _N)[:, 0] & 255, np.uint8)
+_HELD_MOVES = padded((TABLES.motion.kind & K_MLO) != 0, np.uint8)
 _LOW32, _MINUS_ZERO = U(0xFFFFFFFF), U(0x80000000)
 # Flags of the row kind byte (lookup_row), beside the phase and K_LEVELS.
 ROW_SIMPLE = 8  # the decisions may take the particle in: nothing special is due this tick
