@@ -13,7 +13,18 @@ from particula.engine.jit import byte_mask, highest_bit, kernel, lowest_bit, mov
 from particula.engine.kernels import intent
 from particula.engine.kernels.chunks import settle_chunks
 from particula.engine.rng import draw, tick_key, uniform
-from particula.engine.tables import TABLES
+from particula.engine.tables import (
+    K_LEVELS,
+    K_PHASE,
+    K_REACTIVE,
+    K_TIMED,
+    K_TOOL,
+    PAIR_DRIFT,
+    PAIR_KIND,
+    PAIR_LIMIT,
+    TABLES,
+    temperature_key,
+)
 
 
 def test_random_numbers_match_the_python_reference() -> None:
@@ -129,3 +140,102 @@ def test_rank_rows_match_the_pair_table() -> None:
         intent.rank_row(el, ctype, base, xa, xb, out)
         cells = slice(base + xa, base + xb)
         assert np.array_equal(out[xa:xb], (pair[el[cells], ctype[cells]] & 255).astype(np.uint8)), (base, xa, xb)
+
+
+def _lookup_planes(seed: int, width: int, height: int) -> tuple[Any, ...]:
+    """Planes that reach every branch of a row's lookup: burning fuels holding something or not, lifetimes of 0, 1
+    and more, temperatures on, just past and far from each element's range, reaction partners side by side."""
+    motion = TABLES.motion
+    n = motion.kind.size
+    size = width * height
+    rng = np.random.default_rng(seed)
+    el = rng.integers(0, n, size).astype(np.uint8)
+    el[rng.random(size) < 0.3] = np.nonzero(motion.partners)[0][0]  # often beside its partners
+    el[::9] = np.nonzero(intent._HELD_MOVES)[0][0]
+    ctype = np.where(rng.random(size) < 0.5, rng.integers(0, n, size), 0).astype(np.uint8)
+    life = rng.choice(np.array([0, 1, 2, 500], np.uint16), size)
+    edge = np.where(rng.random(size) < 0.5, motion.high_t[el], motion.low_t[el]).astype(np.float32)
+    edge = np.where(np.isfinite(edge), edge, np.float32(20.0))
+    nudged = np.nextafter(edge, rng.choice(np.array([-np.inf, np.inf], np.float32), size)).astype(np.float32)
+    temperature = np.select(
+        [rng.random(size) < 0.3, rng.random(size) < 0.5],
+        [edge, nudged],
+        rng.normal(0.0, 800.0, size).astype(np.float32),
+    ).astype(np.float32)
+    temperature[::13] = np.float32(-0.0)
+    return el, ctype, life, temperature
+
+
+def _expected_lookup(planes: tuple[Any, ...], width: int, i: int) -> tuple[int, int, int, int]:
+    """What the row lookup says of cell i, by tables.Motion's rules, one field at a time: (kind, limit, drift, rank)."""
+    el, ctype, life, temperature = planes
+    motion = TABLES.motion
+    n = motion.kind.size
+    e = int(el[i])
+    pair = int(motion.pair[e * n + int(ctype[i])])
+    k = (pair >> PAIR_KIND) & 255
+    key = int(temperature_key(temperature[i]))
+    bounds = int(motion.bounds[e])
+    partner = any(int(motion.partners[e]) >> int(el[j]) & 1 for j in (i - 1, i + 1, i - width, i + width))
+    timed = bool(k & K_TIMED)
+    simple = (
+        not (timed and life[i] == 1)
+        and not (k & K_REACTIVE and partner)
+        and not k & K_TOOL
+        and bounds & 0xFFFFFFFF <= key <= bounds >> 32
+    )
+    counts = timed and life[i] > 0
+    kind = (k & (K_PHASE | K_LEVELS)) | intent.ROW_SIMPLE * simple | intent.ROW_COUNTS * counts
+    return kind, (pair >> PAIR_LIMIT) & 255, pair >> PAIR_DRIFT, pair & 255
+
+
+def _scratch(width: int) -> tuple[Any, ...]:
+    return tuple(np.full(width + 64, 99, dtype) for dtype in (np.uint8, np.uint8, np.int32, np.uint8))
+
+
+def _lookups64(planes: Any, start: int, width: int, rows: Any, out_start: int) -> None:
+    el, ctype, life, temperature = planes
+    kd, lim, drift, ranks = rows
+    bits = temperature.view(np.uint32)
+    intent.lookup64(
+        intent._LOOKUP_TABLES,
+        el,
+        ctype,
+        life,
+        bits,
+        np.uint64(start),
+        width,
+        kd,
+        lim,
+        drift,
+        ranks,
+        np.uint64(out_start),
+    )
+
+
+def test_lookups_of_64_cells_follow_the_rules(compile_both_ways: Any) -> None:
+    """intent.lookup64, the row lookup of 64 cells by vector permutes, against the rules cell by cell."""
+    width, height = 150, 4
+    planes = _lookup_planes(8, width, height)
+    lookups = compile_both_ways(_lookups64)
+    for start, out_start in ((width + 1, 0), (2 * width - 64, 70), (2 * width + 13, 86)):
+        rows = _scratch(width)
+        lookups(planes, start, width, rows, out_start)
+        for k in range(64):
+            got = tuple(int(row[out_start + k]) for row in rows)
+            assert got == _expected_lookup(planes, width, start + k), (start, k)
+        assert all((row[:out_start] == 99).all() and (row[out_start + 64 :] == 99).all() for row in rows)
+
+
+def test_row_lookups_follow_the_rules() -> None:
+    """intent.lookup_row over runs of every length, 64 cells at a time and the last rows' cells one by one."""
+    width, height = 150, 6
+    planes = _lookup_planes(9, width, height)
+    el, ctype, life, temperature = planes
+    cells = (el, temperature, None, None, life, ctype)
+    for y, xa, xb in ((1, 1, 149), (2, 1, 2), (3, 40, 120), (4, 1, 149), (4, 100, 149)):
+        kd, lim, drift, ranks = rows = _scratch(width)
+        intent.lookup_row(cells, temperature.view(np.uint32), y * width, xa, xb, width, kd, lim, drift, ranks)
+        for x in range(xa - 1, xb + 1):
+            got = tuple(int(row[x]) for row in rows)
+            assert got == _expected_lookup(planes, width, y * width + x), (y, xa, xb, x)

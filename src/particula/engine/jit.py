@@ -81,33 +81,86 @@ def inline(fn: _Fn) -> _Fn:
     return cast(_Fn, numba.njit(inline="always", **_FLAGS)(fn))
 
 
-def _element_pointer(context: Any, builder: Any, kind: Any, array: Any, index: Any) -> Any:
-    """In an intrinsic's code: the address of array[index] (a flat array, an unsigned index, no bounds check)."""
+_PERMUTE_FEATURES = ("avx512f", "avx512bw", "avx512vbmi")
+
+
+def _targets_permutes() -> bool:
+    """Whether Numba compiles for a CPU with the AVX-512 permutes (F, BW and VBMI): the host, unless NUMBA_CPU_NAME
+    or NUMBA_CPU_FEATURES name another (then only when the features say so)."""
+    features = numba.config.CPU_FEATURES  # type: ignore[attr-defined]
+    if features:
+        return all(f"+{name}" in features.split(",") for name in _PERMUTE_FEATURES)
+    if numba.config.CPU_NAME not in (None, "host"):  # type: ignore[attr-defined]
+        return False
+    host = llvm.get_host_cpu_features()
+    return all(host.get(name, False) for name in _PERMUTE_FEATURES)
+
+
+# Whether the intrinsics' table lookups (lookup_vector) use AVX-512 permutes; read when a kernel that uses them is
+# compiled. Numba's cache keeps machine code per CPU, so code compiled with permutes never runs on a CPU without them.
+VECTOR_PERMUTES = _targets_permutes()
+
+
+# Building blocks for an intrinsic's code (llvmlite IR), here and in the kernels' own intrinsics (intent.py).
+
+
+def element_pointer(context: Any, builder: Any, kind: Any, array: Any, index: Any) -> Any:
+    """The address of array[index] (a flat array, an unsigned index, no bounds check)."""
     data = context.make_array(kind)(context, builder, array)
     return cgutils.get_item_pointer(context, builder, kind, data, [index], wraparound=False)  # type: ignore[no-untyped-call]
 
 
-def _load_vector(context: Any, builder: Any, kind: Any, array: Any, index: Any, vector: Any) -> Any:
-    """In an intrinsic's code: the vector of `vector`'s lanes from array[index] on (unaligned)."""
-    pointer = _element_pointer(context, builder, kind, array, index)
+def load_vector(context: Any, builder: Any, kind: Any, array: Any, index: Any, vector: Any) -> Any:
+    """The vector of `vector`'s lanes from array[index] on (unaligned; the lanes may be wider or narrower than the
+    array's entries)."""
+    pointer = element_pointer(context, builder, kind, array, index)
     return builder.load(builder.bitcast(pointer, vector.as_pointer()), align=1)
 
 
-def _store_vector(context: Any, builder: Any, kind: Any, array: Any, index: Any, value: Any) -> None:
-    """In an intrinsic's code: store the vector `value` at array[index] on (unaligned)."""
-    pointer = _element_pointer(context, builder, kind, array, index)
+def store_vector(context: Any, builder: Any, kind: Any, array: Any, index: Any, value: Any) -> None:
+    """Store the vector `value` at array[index] on (unaligned)."""
+    pointer = element_pointer(context, builder, kind, array, index)
     builder.store(value, builder.bitcast(pointer, value.type.as_pointer()), align=1)
 
 
-def _x86(builder: Any, name: str, result: Any, operands: list[Any]) -> Any:
-    """In an intrinsic's code: call the LLVM x86 intrinsic `name` (only when VECTOR_PERMUTES says the CPU has it)."""
+def x86(builder: Any, name: str, result: Any, operands: list[Any]) -> Any:
+    """Call the LLVM x86 intrinsic `name` (only when VECTOR_PERMUTES says the CPU has it)."""
     signature = ir.FunctionType(result, [operand.type for operand in operands])
     function = cgutils.get_or_insert_function(builder.module, signature, name)  # type: ignore[no-untyped-call]
     return builder.call(function, operands)
 
 
+def lookup_vector(context: Any, builder: Any, kind: Any, table: Any, offset: int, ids: Any) -> Any:
+    """Lane k is table[offset + ids[k]]: a 64-entry stretch of a table of 8-, 16- or 32-bit entries, read by a vector
+    of ids as wide as the entries (64, 32 or 16 lanes), every id below 64.
+
+    With VECTOR_PERMUTES the stretch is held in one, two or four registers and read by permutes: one byte permute
+    (vpermb) for 64 lanes, one two-register word permute for 32, two two-register permutes and a select for 16.
+    On other CPUs, one load per lane."""
+    bits = ids.type.element.width
+    vector = ir.VectorType(ir.IntType(bits), ids.type.count)
+    if not VECTOR_PERMUTES:
+        first = element_pointer(context, builder, kind, table, ir.IntType(64)(offset))
+        return _loads_by_index(builder, builder.bitcast(first, ir.IntType(bits).as_pointer()), ids, vector)
+    count = vector.count
+    entries = [
+        load_vector(context, builder, kind, table, ir.IntType(64)(offset + count * k), vector)
+        for k in range(64 // count)
+    ]
+    if bits == 8:
+        return x86(builder, "llvm.x86.avx512.permvar.qi.512", vector, [entries[0], ids])
+    if bits == 16:
+        return x86(builder, "llvm.x86.avx512.vpermi2var.hi.512", vector, [entries[0], ids, entries[1]])
+    # A two-register permute picks from 32 entries by the id's low 5 bits; bit 5 says which half.
+    permute = "llvm.x86.avx512.vpermi2var.d.512"
+    low = x86(builder, permute, vector, [entries[0], ids, entries[1]])
+    high = x86(builder, permute, vector, [entries[2], ids, entries[3]])
+    upper = builder.icmp_unsigned("!=", builder.and_(ids, vector([32] * count)), vector([0] * count))
+    return builder.select(upper, high, low)
+
+
 def _loads_by_index(builder: Any, first: Any, ids: Any, vector: Any) -> Any:
-    """In an intrinsic's code, on a CPU without the permutes: lane k of `vector` is first[ids[k]], one load each."""
+    """Lane k of `vector` is first[ids[k]], one load each (lookup_vector on a CPU without the permutes)."""
     values = ir.Constant(vector, None)
     for k in range(vector.count):
         entry = builder.load(builder.gep(first, [builder.extract_element(ids, ir.IntType(32)(k))]))
@@ -120,7 +173,7 @@ def _prefetch(typingctx: Any, array: Any, index: Any) -> Any:
     signature = types.void(array, index)
 
     def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
-        pointer = _element_pointer(context, builder, sig.args[0], args[0], args[1])
+        pointer = element_pointer(context, builder, sig.args[0], args[0], args[1])
         byte_pointer = ir.IntType(8).as_pointer()
         i32 = ir.IntType(32)
         hint = ir.FunctionType(ir.VoidType(), [byte_pointer, i32, i32, i32])
@@ -145,7 +198,7 @@ def _byte_mask(typingctx: Any, array: Any, start: Any, bits: Any, above: Any) ->
     def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
         byte, lanes = ir.IntType(8), 64
         vector = ir.VectorType(byte, lanes)
-        cells = _load_vector(context, builder, sig.args[0], args[0], args[1], vector)
+        cells = load_vector(context, builder, sig.args[0], args[0], args[1], vector)
         every = ir.Constant(ir.VectorType(ir.IntType(32), lanes), [0] * lanes)
 
         def splat(value: Any) -> Any:
@@ -164,26 +217,6 @@ def _byte_mask(typingctx: Any, array: Any, start: Any, bits: Any, above: Any) ->
 byte_mask = cast(Callable[[Any, Any, Any, Any], Any], _byte_mask)
 
 
-_PERMUTE_FEATURES = ("avx512f", "avx512bw", "avx512vbmi")
-
-
-def _targets_permutes() -> bool:
-    """Whether Numba compiles for a CPU with the AVX-512 permutes (F, BW and VBMI): the host, unless NUMBA_CPU_NAME
-    or NUMBA_CPU_FEATURES name another (then only when the features say so)."""
-    features = numba.config.CPU_FEATURES  # type: ignore[attr-defined]
-    if features:
-        return all(f"+{name}" in features.split(",") for name in _PERMUTE_FEATURES)
-    if numba.config.CPU_NAME not in (None, "host"):  # type: ignore[attr-defined]
-        return False
-    host = llvm.get_host_cpu_features()
-    return all(host.get(name, False) for name in _PERMUTE_FEATURES)
-
-
-# Whether signed_lookup16 and mover_ranks64 use AVX-512 permutes; read when a kernel that uses them is compiled.
-# Numba's cache keeps machine code per CPU, so code compiled with permutes never runs on a CPU without them.
-VECTOR_PERMUTES = _targets_permutes()
-
-
 @intrinsic
 def _signed_lookup16(typingctx: Any, table: Any, el: Any, start: Any, out: Any, out_start: Any) -> Any:
     signature = types.uint64(table, el, start, out, out_start)
@@ -191,22 +224,12 @@ def _signed_lookup16(typingctx: Any, table: Any, el: Any, start: Any, out: Any, 
     def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
         ints, floats = ir.VectorType(ir.IntType(32), 16), ir.VectorType(ir.FloatType(), 16)
         ids = builder.zext(
-            _load_vector(context, builder, sig.args[1], args[1], args[2], ir.VectorType(ir.IntType(8), 16)), ints
+            load_vector(context, builder, sig.args[1], args[1], args[2], ir.VectorType(ir.IntType(8), 16)), ints
         )
-        if VECTOR_PERMUTES:
-            # The 64 entries in four registers; a two-register permute picks from 32 of them by the id's low 5 bits.
-            t = [_load_vector(context, builder, sig.args[0], args[0], ir.IntType(64)(16 * k), floats) for k in range(4)]
-            low = _x86(builder, "llvm.x86.avx512.vpermi2var.ps.512", floats, [t[0], ids, t[1]])
-            high = _x86(builder, "llvm.x86.avx512.vpermi2var.ps.512", floats, [t[2], ids, t[3]])
-            upper = builder.icmp_unsigned("!=", builder.and_(ids, ints([32] * 16)), ints([0] * 16))
-            values = builder.select(upper, high, low)
-        else:
-            first = _element_pointer(context, builder, sig.args[0], args[0], ir.IntType(64)(0))
-            values = _loads_by_index(builder, first, ids, floats)
-        bits = builder.bitcast(values, ints)
+        bits = lookup_vector(context, builder, sig.args[0], args[0], 0, ids)
         signs = builder.bitcast(builder.icmp_signed("<", bits, ints([0] * 16)), ir.IntType(16))
         magnitudes = builder.bitcast(builder.and_(bits, ints([0x7FFFFFFF] * 16)), floats)
-        _store_vector(context, builder, sig.args[3], args[3], args[4], magnitudes)
+        store_vector(context, builder, sig.args[3], args[3], args[4], magnitudes)
         return builder.zext(signs, ir.IntType(64))
 
     return signature, codegen
@@ -227,22 +250,15 @@ def _mover_ranks64(
 
     def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
         lanes = ir.VectorType(ir.IntType(8), 64)
-
-        def lookup(table: int, ids: Any) -> Any:
-            if VECTOR_PERMUTES:  # the 64-entry table in one register, read by one byte permute (vpermb)
-                entries = _load_vector(context, builder, sig.args[table], args[table], ir.IntType(64)(0), lanes)
-                return _x86(builder, "llvm.x86.avx512.permvar.qi.512", lanes, [entries, ids])
-            first = _element_pointer(context, builder, sig.args[table], args[table], ir.IntType(64)(0))
-            return _loads_by_index(builder, first, ids, lanes)
-
-        cells = _load_vector(context, builder, sig.args[2], args[2], args[4], lanes)
-        held = _load_vector(context, builder, sig.args[3], args[3], args[4], lanes)
         zero = lanes([0] * 64)
+        cells = load_vector(context, builder, sig.args[2], args[2], args[4], lanes)
+        held = load_vector(context, builder, sig.args[3], args[3], args[4], lanes)
+        moves_as_held = lookup_vector(context, builder, sig.args[1], args[1], 0, cells)
         by_held = builder.and_(
-            builder.icmp_unsigned("!=", lookup(1, cells), zero), builder.icmp_unsigned("!=", held, zero)
+            builder.icmp_unsigned("!=", moves_as_held, zero), builder.icmp_unsigned("!=", held, zero)
         )
-        ranks = lookup(0, builder.select(by_held, held, cells))
-        _store_vector(context, builder, sig.args[5], args[5], args[6], ranks)
+        ranks = lookup_vector(context, builder, sig.args[0], args[0], 0, builder.select(by_held, held, cells))
+        store_vector(context, builder, sig.args[5], args[5], args[6], ranks)
         return context.get_dummy_value()
 
     return signature, codegen

@@ -14,11 +14,16 @@ own into scratch rows; the random bits are hashed in a loop of their own over a 
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 import numpy as np
+import numpy.typing as npt
+from llvmlite import ir
+from numba.core import types
+from numba.extending import intrinsic
 
-from particula.engine.jit import inline, kernel, mover_ranks64
+from particula.engine.jit import inline, kernel, load_vector, lookup_vector, mover_ranks64, store_vector
 from particula.engine.kernels.motion import accelerate, pair_of
 from particula.engine.rng import INV24_F32, P_MOVE, draw
 from particula.engine.tables import (
@@ -62,6 +67,167 @@ ROW_SIMPLE = 8  # the decisions may take the particle in: nothing special is due
 ROW_COUNTS = 16  # its lifetime counts down this tick (it has more than one tick left)
 
 
+def _reaction_words(partners: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint16]:
+    """The reaction partners (tables.Motion.partners) as two 16-bit words per element, for lookup64: each reactive
+    element gets a bit of its own (the first row, 0 for the others), and the second row has, for each element, the
+    bits of the reactive elements that react with it. Element e has a partner beside it where its word and the
+    second-row word of a neighbour share a bit."""
+    reactive = np.nonzero(partners)[0]
+    if reactive.size > 16:
+        raise ValueError("more than 16 elements with reactions: their bits no longer fit a 16-bit word")
+    own = np.zeros(partners.size, np.uint16)
+    own[reactive] = 1 << np.arange(reactive.size)
+    of = (partners[:, None] >> np.arange(partners.size, dtype=np.uint64)[None, :]) & np.uint64(1)
+    theirs = np.bitwise_or.reduce(of.astype(np.uint16) * own[:, None], axis=0)
+    return np.concatenate([padded(own, np.uint16), padded(theirs, np.uint16)])
+
+
+# The tables of lookup64, 64 entries a row, read by permutes (jit.lookup_vector). Bytes: each element's kind byte,
+# and by the element a cell moves as its rank, its entry limit, its phase and K_LEVELS. Words: _reaction_words.
+# Double words: each element's temperature range (tables.Motion.bounds: top, bottom) and drift chance.
+_B_KIND, _B_RANK, _B_LIMIT, _B_MOTION = range(4)
+_BYTES = np.concatenate(
+    [
+        padded(TABLES.motion.kind, np.uint8),
+        _RANK_OF,
+        padded(TABLES.motion.limit, np.uint8),
+        padded(TABLES.motion.kind & (K_PHASE | K_LEVELS), np.uint8),
+    ]
+)
+_W_OWN, _W_THEIRS = range(2)
+_WORDS = _reaction_words(TABLES.motion.partners)
+_D_HIGH, _D_LOW, _D_DRIFT = range(3)
+_DWORDS = np.concatenate(
+    [
+        padded(TABLES.motion.bounds >> np.uint64(32), np.uint32),
+        padded(TABLES.motion.bounds & np.uint64(0xFFFFFFFF), np.uint32),
+        padded(TABLES.motion.drift, np.uint32),
+    ]
+)
+
+
+_LOOKUP_TABLES = (_BYTES, _WORDS, _DWORDS)
+_I64 = ir.IntType(64)
+
+
+def _vector(bits: int, lanes: int) -> Any:
+    return ir.VectorType(ir.IntType(bits), lanes)
+
+
+def _splat(kind: Any, value: int) -> Any:
+    return kind([value] * kind.count)
+
+
+def _lanes(builder: Any, value: Any, part: int, lanes: int) -> Any:
+    """Lanes part * lanes .. (part + 1) * lanes - 1 of a vector."""
+    chosen = ir.Constant(_vector(32, lanes), list(range(part * lanes, (part + 1) * lanes)))
+    return builder.shuffle_vector(value, ir.Constant(value.type, None), chosen)
+
+
+def _joined(builder: Any, parts: list[Any]) -> Any:
+    """One vector of the parts' lanes, in order (a power of two of them)."""
+    while len(parts) > 1:
+        both = ir.Constant(_vector(32, 2 * parts[0].type.count), list(range(2 * parts[0].type.count)))
+        parts = [builder.shuffle_vector(a, b, both) for a, b in zip(parts[::2], parts[1::2], strict=True)]
+    return parts[0]
+
+
+@intrinsic
+def _lookup64(
+    typingctx: Any,
+    tables: Any,
+    el: Any,
+    ctype: Any,
+    life: Any,
+    heat_bits: Any,
+    start: Any,
+    width: Any,
+    kd: Any,
+    lim: Any,
+    drift: Any,
+    ranks: Any,
+    out_start: Any,
+) -> Any:
+    signature = types.void(tables, el, ctype, life, heat_bits, start, width, kd, lim, drift, ranks, out_start)
+
+    def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
+        first, out = args[5], args[11]
+
+        def load(n: int, index: Any, kind: Any) -> Any:  # from the array that is argument n
+            return load_vector(context, builder, sig.args[n], args[n], index, kind)
+
+        def store(n: int, index: Any, value: Any) -> None:
+            store_vector(context, builder, sig.args[n], args[n], index, value)
+
+        def table(which: int, row: int, ids: Any) -> Any:  # _LOOKUP_TABLES[which], 64 entries from 64 * row
+            part = builder.extract_value(args[0], which)
+            return lookup_vector(context, builder, sig.args[0].types[which], part, 64 * row, ids)
+
+        def has(value: Any, bits: int) -> Any:
+            return builder.icmp_unsigned("!=", builder.and_(value, _splat(value.type, bits)), _splat(value.type, 0))
+
+        bytes64, words32, dwords16 = _vector(8, 64), _vector(16, 32), _vector(32, 16)
+        cells, held = load(1, first, bytes64), load(2, first, bytes64)
+        kind = table(0, _B_KIND, cells)
+        # What each cell moves as (motion.mover): what it holds, for a burning fuel holding one.
+        moves_as = builder.select(builder.and_(has(kind, K_MLO), has(held, 255)), held, cells)
+        store(10, out, table(0, _B_RANK, moves_as))
+        store(8, out, table(0, _B_LIMIT, moves_as))
+        # Lifetimes: a timed element's counts down; on its last tick the particle takes its turn by the rules.
+        left = load(3, first, _vector(16, 64))
+        timed = has(kind, K_TIMED)
+        counts = builder.and_(timed, has(left, 0xFFFF))
+        last = builder.and_(timed, builder.icmp_unsigned("==", left, _splat(left.type, 1)))
+        # A reaction partner among the four neighbours (_reaction_words), 32 cells at a time.
+        neighbours = [
+            load(1, index, bytes64)
+            for index in (
+                builder.sub(first, _I64(1)),
+                builder.add(first, _I64(1)),
+                builder.sub(first, args[6]),
+                builder.add(first, args[6]),
+            )
+        ]
+        partner = []
+        for half in range(2):
+            theirs = _splat(words32, 0)
+            for near in neighbours:
+                ids = builder.zext(_lanes(builder, near, half, 32), words32)
+                theirs = builder.or_(theirs, table(1, _W_THEIRS, ids))
+            own = table(1, _W_OWN, builder.zext(_lanes(builder, cells, half, 32), words32))
+            partner.append(has(builder.and_(own, theirs), 0xFFFF))
+        # The temperature inside the element's range (temperature_key), and the drift chance, 16 cells at a time.
+        inside = []
+        for quarter in range(4):
+            ids = builder.zext(_lanes(builder, cells, quarter, 16), dwords16)
+            bits = load(4, builder.add(first, _I64(16 * quarter)), dwords16)
+            minus_zero = builder.icmp_unsigned("==", bits, _splat(dwords16, 0x80000000))
+            bits = builder.select(minus_zero, _splat(dwords16, 0), bits)
+            negative = builder.icmp_signed("<", bits, _splat(dwords16, 0))
+            key = builder.select(negative, builder.not_(bits), builder.or_(bits, _splat(dwords16, 0x80000000)))
+            below_top = builder.icmp_unsigned("<=", key, table(2, _D_HIGH, ids))
+            above_bottom = builder.icmp_unsigned(">=", key, table(2, _D_LOW, ids))
+            inside.append(builder.and_(below_top, above_bottom))
+            store(9, builder.add(out, _I64(16 * quarter)), table(2, _D_DRIFT, ids))
+        due = builder.or_(builder.or_(last, _joined(builder, partner)), has(kind, K_TOOL))
+        simple = builder.and_(_joined(builder, inside), builder.not_(due))
+        flags = builder.or_(
+            builder.select(simple, _splat(bytes64, ROW_SIMPLE), _splat(bytes64, 0)),
+            builder.select(counts, _splat(bytes64, ROW_COUNTS), _splat(bytes64, 0)),
+        )
+        store(7, out, builder.or_(table(0, _B_MOTION, moves_as), flags))
+        return context.get_dummy_value()
+
+    return signature, codegen
+
+
+# lookup64(_LOOKUP_TABLES, el, ctype, life, heat_bits, start, width, kd, lim, drift, ranks, out_start) in a kernel:
+# what lookup_row writes for one cell (the same rules, as vector arithmetic), for the 64 cells from `start`, into
+# the scratch rows from out_start on. Their neighbours, from start - width - 1 to start + width + 64, must lie in the
+# planes; indices are unsigned.
+lookup64 = cast(Callable[..., None], _lookup64)
+
+
 @inline
 def temperature_key(bits: Any) -> Any:
     """tables.temperature_key of one cell, from the bits of its float32 temperature, without a branch."""
@@ -82,7 +248,11 @@ def lookup_row(
     lifetime on its last tick, no reaction partner beside it, no tool) and ROW_COUNTS when its lifetime counts down.
     """
     el, life, ctype = planes[0], planes[4], planes[5]
-    for x in range(xa - 1, xb + 1):
+    block = xa - 1
+    while (block <= xb) & (base + block + 64 + width <= el.shape[0]):
+        lookup64(_LOOKUP_TABLES, el, ctype, life, heat_bits, U(base + block), width, kd, lim, drift, ranks, U(block))
+        block += 64
+    for x in range(block, xb + 1):
         i = base + x
         e = el[U(i)]
         t = temperature_key(heat_bits[U(i)])
