@@ -104,16 +104,20 @@ def test_water_freezes_next_to_a_cooler() -> None:
 
 def test_a_region_in_balance_keeps_its_temperatures_bit_for_bit() -> None:
     """Runs whose temperatures do not change are not written back (heat.heat_run); what the pass gives is still what
-    writing every cell gives, down to the sign of a zero, beside a run that does change."""
+    writing every cell gives, bit for bit: in a region in balance at the ambient temperature, in one of signed zeros
+    (-0 + 0 is +0, so zeros are always written), and beside a run that does change."""
     stone = elements.id_of("stone")
-    element = np.full((20, 40), stone, np.uint8)
-    temperature = np.where(np.arange(40)[None, :] % 2 == 0, np.float32(-0.0), np.float32(0.0)) * np.ones((20, 1))
-    temperature = temperature.astype(np.float32)
-    temperature[15:, 30:] = 300.0  # a hot corner: its runs change
+    element = np.full((40, 40), stone, np.uint8)
+    element[:16, ::3] = 0  # air in balance too: it drifts toward the ambient temperature, which it has
+    temperature = np.full((40, 40), 20.0, np.float32)
+    temperature[16:32] = np.where(np.arange(40) % 2 == 0, np.float32(-0.0), np.float32(0.0))
+    temperature[35:, 30:] = 300.0  # a hot corner: its runs change
     ctype = np.zeros_like(element)
-    result = _run_heat_kernel(element, temperature, ctype, 0.0)
-    expected = reference.heat(element, temperature, ctype, 0.0)
-    assert np.array_equal(result[:8].view(np.uint32), expected[:8].view(np.uint32))  # far from the corner: in balance
-    assert not np.signbit(result[:8]).any()  # -0 + 0 is +0, as when every cell is stored
-    assert (result[15:, 30:] < 300.0).any()  # the corner cools
-    assert (result[14, 30:] > 0.0).all()  # and warms the row above it
+    result = _run_heat_kernel(element, temperature, ctype, 20.0)
+    expected = reference.heat(element, temperature, ctype, 20.0)
+    assert np.array_equal(result[:14].view(np.uint32), expected[:14].view(np.uint32))
+    assert (result[:14] == 20.0).all()
+    assert np.array_equal(result[18:30].view(np.uint32), expected[18:30].view(np.uint32))
+    assert not np.signbit(result[18:30]).any()  # -0 + 0 is +0, as when every cell is stored
+    assert (result[35:, 30:] < 300.0).any()  # the corner cools
+    assert (result[34, 30:] > 0.0).all()  # and warms the row above it

@@ -8,7 +8,7 @@ import numba
 import numpy as np
 import pytest
 
-from particula.engine import jit, reference
+from particula.engine import elements, jit, reference
 from particula.engine.jit import byte_mask, highest_bit, kernel, lowest_bit, mover_ranks64, signed_lookup16
 from particula.engine.kernels import intent
 from particula.engine.kernels.chunks import settle_chunks
@@ -144,7 +144,9 @@ def test_rank_rows_match_the_pair_table() -> None:
 
 def _lookup_planes(seed: int, width: int, height: int) -> tuple[Any, ...]:
     """Planes that reach every branch of a row's lookup: burning fuels holding something or not, lifetimes of 0, 1
-    and more, temperatures on, just past and far from each element's range, reaction partners side by side."""
+    and more, temperatures on, just past and far from each element's range (water at -0, on its bottom edge),
+    reaction partners side by side. Each plane is the start of a longer array whose tail would change the answers,
+    so a read past the planes' end shows."""
     motion = TABLES.motion
     n = motion.kind.size
     size = width * height
@@ -152,6 +154,7 @@ def _lookup_planes(seed: int, width: int, height: int) -> tuple[Any, ...]:
     el = rng.integers(0, n, size).astype(np.uint8)
     el[rng.random(size) < 0.3] = np.nonzero(motion.partners)[0][0]  # often beside its partners
     el[::9] = np.nonzero(intent._HELD_MOVES)[0][0]
+    el[::26] = elements.id_of("water")
     ctype = np.where(rng.random(size) < 0.5, rng.integers(0, n, size), 0).astype(np.uint8)
     life = rng.choice(np.array([0, 1, 2, 500], np.uint16), size)
     edge = np.where(rng.random(size) < 0.5, motion.high_t[el], motion.low_t[el]).astype(np.float32)
@@ -163,7 +166,11 @@ def _lookup_planes(seed: int, width: int, height: int) -> tuple[Any, ...]:
         rng.normal(0.0, 800.0, size).astype(np.float32),
     ).astype(np.float32)
     temperature[::13] = np.float32(-0.0)
-    return el, ctype, life, temperature
+    tails = (elements.id_of("fire"), elements.id_of("fire"), 1, np.float32(1e30))
+    return tuple(
+        np.concatenate([plane, np.full(256, tail, plane.dtype)])[:size]
+        for plane, tail in zip((el, ctype, life, temperature), tails, strict=True)
+    )
 
 
 def _expected_lookup(planes: tuple[Any, ...], width: int, i: int) -> tuple[int, int, int, int]:
@@ -218,7 +225,13 @@ def test_lookups_of_64_cells_follow_the_rules(compile_both_ways: Any) -> None:
     width, height = 150, 4
     planes = _lookup_planes(8, width, height)
     lookups = compile_both_ways(_lookups64)
-    for start, out_start in ((width + 1, 0), (2 * width - 64, 70), (2 * width + 13, 86)):
+    # The last: its cells' neighbours below end with the planes.
+    for start, out_start in (
+        (width + 1, 0),
+        (2 * width - 64, 70),
+        (2 * width + 13, 86),
+        (width * (height - 1) - 64, 20),
+    ):
         rows = _scratch(width)
         lookups(planes, start, width, rows, out_start)
         for k in range(64):
@@ -233,7 +246,8 @@ def test_row_lookups_follow_the_rules() -> None:
     planes = _lookup_planes(9, width, height)
     el, ctype, life, temperature = planes
     cells = (el, temperature, None, None, life, ctype)
-    for y, xa, xb in ((1, 1, 149), (2, 1, 2), (3, 40, 120), (4, 1, 149), (4, 100, 149)):
+    # (4, 87, 149): its one 64-cell block reads up to the planes' last cell.
+    for y, xa, xb in ((1, 1, 149), (2, 1, 2), (3, 40, 120), (4, 1, 149), (4, 100, 149), (4, 87, 149)):
         kd, lim, drift, ranks = rows = _scratch(width)
         intent.lookup_row(cells, temperature.view(np.uint32), y * width, xa, xb, width, kd, lim, drift, ranks)
         for x in range(xa - 1, xb + 1):

@@ -104,6 +104,30 @@ VECTOR_PERMUTES = _targets_permutes()
 # Building blocks for an intrinsic's code (llvmlite IR), here and in the kernels' own intrinsics (intent.py).
 
 
+def int_vector(bits: int, lanes: int) -> Any:
+    """The vector type of `lanes` integers of `bits` bits."""
+    return ir.VectorType(ir.IntType(bits), lanes)
+
+
+def every_lane(kind: Any, value: int) -> Any:
+    """The constant vector of type `kind` with `value` in every lane."""
+    return kind([value] * kind.count)
+
+
+def lanes_of(builder: Any, value: Any, part: int, lanes: int) -> Any:
+    """Lanes part * lanes .. (part + 1) * lanes - 1 of a vector, as a vector of `lanes` lanes."""
+    chosen = ir.Constant(int_vector(32, lanes), list(range(part * lanes, (part + 1) * lanes)))
+    return builder.shuffle_vector(value, ir.Constant(value.type, None), chosen)
+
+
+def joined(builder: Any, parts: list[Any]) -> Any:
+    """One vector of the parts' lanes, in order (a power of two of vectors of one type)."""
+    while len(parts) > 1:
+        both = ir.Constant(int_vector(32, 2 * parts[0].type.count), list(range(2 * parts[0].type.count)))
+        parts = [builder.shuffle_vector(a, b, both) for a, b in zip(parts[::2], parts[1::2], strict=True)]
+    return parts[0]
+
+
 def element_pointer(context: Any, builder: Any, kind: Any, array: Any, index: Any) -> Any:
     """The address of array[index] (a flat array, an unsigned index, no bounds check)."""
     data = context.make_array(kind)(context, builder, array)

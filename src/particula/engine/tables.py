@@ -215,7 +215,8 @@ def _heat_target(heat_el: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
 
 
 # The most elements there may be: reaction partners are one 64-bit set, and the kernels hold per-element tables of
-# this many entries in vector registers (jit.signed_lookup16, jit.mover_ranks64).
+# this many entries in vector registers (jit.lookup_vector: heat.thermal_row, intent.lookup64 and rank_row). Of them,
+# at most 16 may have reactions: intent.lookup64 gives each a bit of a 16-bit word.
 MAX_ELEMENTS = 64
 
 

@@ -23,7 +23,18 @@ from llvmlite import ir
 from numba.core import types
 from numba.extending import intrinsic
 
-from particula.engine.jit import inline, kernel, load_vector, lookup_vector, mover_ranks64, store_vector
+from particula.engine.jit import (
+    every_lane,
+    inline,
+    int_vector,
+    joined,
+    kernel,
+    lanes_of,
+    load_vector,
+    lookup_vector,
+    mover_ranks64,
+    store_vector,
+)
 from particula.engine.kernels.motion import accelerate, pair_of
 from particula.engine.rng import INV24_F32, P_MOVE, draw
 from particula.engine.tables import (
@@ -67,26 +78,28 @@ ROW_SIMPLE = 8  # the decisions may take the particle in: nothing special is due
 ROW_COUNTS = 16  # its lifetime counts down this tick (it has more than one tick left)
 
 
-def _reaction_words(partners: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint16]:
+def _reaction_words(kind: npt.NDArray[np.uint8], partners: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint16]:
     """The reaction partners (tables.Motion.partners) as two 16-bit words per element, for lookup64: each reactive
-    element gets a bit of its own (the first row, 0 for the others), and the second row has, for each element, the
-    bits of the reactive elements that react with it. Element e has a partner beside it where its word and the
-    second-row word of a neighbour share a bit."""
-    reactive = np.nonzero(partners)[0]
+    element (K_REACTIVE) gets a bit of its own (the first row; 0 for the others), and the second row has, for each
+    element, the bits of the reactive elements that react with it. A cell has a partner beside it where its own word
+    and a neighbour's second-row word share a bit: the scalar rule (K_REACTIVE and a partner's bit), whatever the
+    tables hold."""
+    reactive = np.nonzero(kind & K_REACTIVE)[0]
     if reactive.size > 16:
         raise ValueError("more than 16 elements with reactions: their bits no longer fit a 16-bit word")
     own = np.zeros(partners.size, np.uint16)
     own[reactive] = 1 << np.arange(reactive.size)
-    of = (partners[:, None] >> np.arange(partners.size, dtype=np.uint64)[None, :]) & np.uint64(1)
-    theirs = np.bitwise_or.reduce(of.astype(np.uint16) * own[:, None], axis=0)
+    reacts = (partners[:, None] >> np.arange(partners.size, dtype=np.uint64)[None, :]) & np.uint64(1)
+    theirs = np.bitwise_or.reduce(reacts.astype(np.uint16) * own[:, None], axis=0)
     return np.concatenate([padded(own, np.uint16), padded(theirs, np.uint16)])
 
 
-# The tables of lookup64, 64 entries a row, read by permutes (jit.lookup_vector). Bytes: each element's kind byte,
-# and by the element a cell moves as its rank, its entry limit, its phase and K_LEVELS. Words: _reaction_words.
-# Double words: each element's temperature range (tables.Motion.bounds: top, bottom) and drift chance.
-_B_KIND, _B_RANK, _B_LIMIT, _B_MOTION = range(4)
-_BYTES = np.concatenate(
+# The per-element tables of lookup64, rows of 64 entries read by permutes (jit.lookup_vector). Kinds and ranks
+# (bytes): each element's kind byte, and by the element a cell moves as its rank, its entry limit, its phase and
+# K_LEVELS. Reactions (16-bit words): _reaction_words. Ranges and drift (32-bit): each element's temperature range
+# (tables.Motion.bounds, its top and bottom keys) and its drift chance.
+_KIND, _RANK, _LIMIT, _MOTION = range(4)
+_KINDS_AND_RANKS = np.concatenate(
     [
         padded(TABLES.motion.kind, np.uint8),
         _RANK_OF,
@@ -94,42 +107,17 @@ _BYTES = np.concatenate(
         padded(TABLES.motion.kind & (K_PHASE | K_LEVELS), np.uint8),
     ]
 )
-_W_OWN, _W_THEIRS = range(2)
-_WORDS = _reaction_words(TABLES.motion.partners)
-_D_HIGH, _D_LOW, _D_DRIFT = range(3)
-_DWORDS = np.concatenate(
+_OWN_BIT, _THEIR_BITS = range(2)
+_REACTIONS = _reaction_words(TABLES.motion.kind, TABLES.motion.partners)
+_TOP, _BOTTOM, _DRIFT = range(3)
+_RANGES_AND_DRIFT = np.concatenate(
     [
         padded(TABLES.motion.bounds >> np.uint64(32), np.uint32),
         padded(TABLES.motion.bounds & np.uint64(0xFFFFFFFF), np.uint32),
         padded(TABLES.motion.drift, np.uint32),
     ]
 )
-
-
-_LOOKUP_TABLES = (_BYTES, _WORDS, _DWORDS)
-_I64 = ir.IntType(64)
-
-
-def _vector(bits: int, lanes: int) -> Any:
-    return ir.VectorType(ir.IntType(bits), lanes)
-
-
-def _splat(kind: Any, value: int) -> Any:
-    return kind([value] * kind.count)
-
-
-def _lanes(builder: Any, value: Any, part: int, lanes: int) -> Any:
-    """Lanes part * lanes .. (part + 1) * lanes - 1 of a vector."""
-    chosen = ir.Constant(_vector(32, lanes), list(range(part * lanes, (part + 1) * lanes)))
-    return builder.shuffle_vector(value, ir.Constant(value.type, None), chosen)
-
-
-def _joined(builder: Any, parts: list[Any]) -> Any:
-    """One vector of the parts' lanes, in order (a power of two of them)."""
-    while len(parts) > 1:
-        both = ir.Constant(_vector(32, 2 * parts[0].type.count), list(range(2 * parts[0].type.count)))
-        parts = [builder.shuffle_vector(a, b, both) for a, b in zip(parts[::2], parts[1::2], strict=True)]
-    return parts[0]
+_LOOKUP_TABLES = (_KINDS_AND_RANKS, _REACTIONS, _RANGES_AND_DRIFT)
 
 
 @intrinsic
@@ -151,71 +139,75 @@ def _lookup64(
     signature = types.void(tables, el, ctype, life, heat_bits, start, width, kd, lim, drift, ranks, out_start)
 
     def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
-        first, out = args[5], args[11]
+        names = ("tables", "el", "ctype", "life", "heat_bits", "start", "width", "kd", "lim", "drift", "ranks", "out")
+        kinds, values = dict(zip(names, sig.args, strict=True)), dict(zip(names, args, strict=True))
+        first, out = values["start"], values["out"]
+        i64 = ir.IntType(64)
 
-        def load(n: int, index: Any, kind: Any) -> Any:  # from the array that is argument n
-            return load_vector(context, builder, sig.args[n], args[n], index, kind)
+        def load(name: str, index: Any, kind: Any) -> Any:
+            return load_vector(context, builder, kinds[name], values[name], index, kind)
 
-        def store(n: int, index: Any, value: Any) -> None:
-            store_vector(context, builder, sig.args[n], args[n], index, value)
+        def store(name: str, index: Any, value: Any) -> None:
+            store_vector(context, builder, kinds[name], values[name], index, value)
 
-        def table(which: int, row: int, ids: Any) -> Any:  # _LOOKUP_TABLES[which], 64 entries from 64 * row
-            part = builder.extract_value(args[0], which)
-            return lookup_vector(context, builder, sig.args[0].types[which], part, 64 * row, ids)
+        def table(which: int, row: int, ids: Any) -> Any:  # _LOOKUP_TABLES[which], the 64 entries from 64 * row
+            part = builder.extract_value(values["tables"], which)
+            return lookup_vector(context, builder, kinds["tables"].types[which], part, 64 * row, ids)
 
         def has(value: Any, bits: int) -> Any:
-            return builder.icmp_unsigned("!=", builder.and_(value, _splat(value.type, bits)), _splat(value.type, 0))
+            return builder.icmp_unsigned(
+                "!=", builder.and_(value, every_lane(value.type, bits)), every_lane(value.type, 0)
+            )
 
-        bytes64, words32, dwords16 = _vector(8, 64), _vector(16, 32), _vector(32, 16)
-        cells, held = load(1, first, bytes64), load(2, first, bytes64)
-        kind = table(0, _B_KIND, cells)
+        bytes64, words32, dwords16 = int_vector(8, 64), int_vector(16, 32), int_vector(32, 16)
+        cells, held = load("el", first, bytes64), load("ctype", first, bytes64)
+        kind = table(0, _KIND, cells)
         # What each cell moves as (motion.mover): what it holds, for a burning fuel holding one.
         moves_as = builder.select(builder.and_(has(kind, K_MLO), has(held, 255)), held, cells)
-        store(10, out, table(0, _B_RANK, moves_as))
-        store(8, out, table(0, _B_LIMIT, moves_as))
+        store("ranks", out, table(0, _RANK, moves_as))
+        store("lim", out, table(0, _LIMIT, moves_as))
         # Lifetimes: a timed element's counts down; on its last tick the particle takes its turn by the rules.
-        left = load(3, first, _vector(16, 64))
+        left = load("life", first, int_vector(16, 64))
         timed = has(kind, K_TIMED)
         counts = builder.and_(timed, has(left, 0xFFFF))
-        last = builder.and_(timed, builder.icmp_unsigned("==", left, _splat(left.type, 1)))
+        last = builder.and_(timed, builder.icmp_unsigned("==", left, every_lane(left.type, 1)))
         # A reaction partner among the four neighbours (_reaction_words), 32 cells at a time.
-        neighbours = [
-            load(1, index, bytes64)
-            for index in (
-                builder.sub(first, _I64(1)),
-                builder.add(first, _I64(1)),
-                builder.sub(first, args[6]),
-                builder.add(first, args[6]),
-            )
-        ]
+        width = values["width"]
+        beside = (
+            builder.sub(first, i64(1)),
+            builder.add(first, i64(1)),
+            builder.sub(first, width),
+            builder.add(first, width),
+        )
+        neighbours = [load("el", index, bytes64) for index in beside]
         partner = []
         for half in range(2):
-            theirs = _splat(words32, 0)
+            theirs = every_lane(words32, 0)
             for near in neighbours:
-                ids = builder.zext(_lanes(builder, near, half, 32), words32)
-                theirs = builder.or_(theirs, table(1, _W_THEIRS, ids))
-            own = table(1, _W_OWN, builder.zext(_lanes(builder, cells, half, 32), words32))
+                ids = builder.zext(lanes_of(builder, near, half, 32), words32)
+                theirs = builder.or_(theirs, table(1, _THEIR_BITS, ids))
+            own = table(1, _OWN_BIT, builder.zext(lanes_of(builder, cells, half, 32), words32))
             partner.append(has(builder.and_(own, theirs), 0xFFFF))
-        # The temperature inside the element's range (temperature_key), and the drift chance, 16 cells at a time.
+        # The temperature inside the element's range (tables.temperature_key), and the drift chance, 16 cells at a time.
         inside = []
         for quarter in range(4):
-            ids = builder.zext(_lanes(builder, cells, quarter, 16), dwords16)
-            bits = load(4, builder.add(first, _I64(16 * quarter)), dwords16)
-            minus_zero = builder.icmp_unsigned("==", bits, _splat(dwords16, 0x80000000))
-            bits = builder.select(minus_zero, _splat(dwords16, 0), bits)
-            negative = builder.icmp_signed("<", bits, _splat(dwords16, 0))
-            key = builder.select(negative, builder.not_(bits), builder.or_(bits, _splat(dwords16, 0x80000000)))
-            below_top = builder.icmp_unsigned("<=", key, table(2, _D_HIGH, ids))
-            above_bottom = builder.icmp_unsigned(">=", key, table(2, _D_LOW, ids))
+            ids = builder.zext(lanes_of(builder, cells, quarter, 16), dwords16)
+            bits = load("heat_bits", builder.add(first, i64(16 * quarter)), dwords16)
+            minus_zero = builder.icmp_unsigned("==", bits, every_lane(dwords16, 0x80000000))
+            bits = builder.select(minus_zero, every_lane(dwords16, 0), bits)
+            negative = builder.icmp_signed("<", bits, every_lane(dwords16, 0))
+            key = builder.select(negative, builder.not_(bits), builder.or_(bits, every_lane(dwords16, 0x80000000)))
+            below_top = builder.icmp_unsigned("<=", key, table(2, _TOP, ids))
+            above_bottom = builder.icmp_unsigned(">=", key, table(2, _BOTTOM, ids))
             inside.append(builder.and_(below_top, above_bottom))
-            store(9, builder.add(out, _I64(16 * quarter)), table(2, _D_DRIFT, ids))
-        due = builder.or_(builder.or_(last, _joined(builder, partner)), has(kind, K_TOOL))
-        simple = builder.and_(_joined(builder, inside), builder.not_(due))
+            store("drift", builder.add(out, i64(16 * quarter)), table(2, _DRIFT, ids))
+        due = builder.or_(builder.or_(last, joined(builder, partner)), has(kind, K_TOOL))
+        simple = builder.and_(joined(builder, inside), builder.not_(due))
         flags = builder.or_(
-            builder.select(simple, _splat(bytes64, ROW_SIMPLE), _splat(bytes64, 0)),
-            builder.select(counts, _splat(bytes64, ROW_COUNTS), _splat(bytes64, 0)),
+            builder.select(simple, every_lane(bytes64, ROW_SIMPLE), every_lane(bytes64, 0)),
+            builder.select(counts, every_lane(bytes64, ROW_COUNTS), every_lane(bytes64, 0)),
         )
-        store(7, out, builder.or_(table(0, _B_MOTION, moves_as), flags))
+        store("kd", out, builder.or_(table(0, _MOTION, moves_as), flags))
         return context.get_dummy_value()
 
     return signature, codegen
@@ -223,7 +215,7 @@ def _lookup64(
 
 # lookup64(_LOOKUP_TABLES, el, ctype, life, heat_bits, start, width, kd, lim, drift, ranks, out_start) in a kernel:
 # what lookup_row writes for one cell (the same rules, as vector arithmetic), for the 64 cells from `start`, into
-# the scratch rows from out_start on. Their neighbours, from start - width - 1 to start + width + 64, must lie in the
+# the scratch rows from out_start on. Every cell it reads, from start - width to start + width + 63, must lie in the
 # planes; indices are unsigned.
 lookup64 = cast(Callable[..., None], _lookup64)
 
@@ -246,6 +238,10 @@ def lookup_row(
     entry limit (a burning fuel's that of its fuel), drift chance and rank as a target, and its row kind byte: the
     phase and K_LEVELS of what it moves as, ROW_SIMPLE when the decisions may take it in (no state change due, no
     lifetime on its last tick, no reaction partner beside it, no tool) and ROW_COUNTS when its lifetime counts down.
+
+    64 cells at a time (lookup64), which may write the scratch rows of up to 63 cells past xb (true values: the row's
+    cells, or the scratch rows' padding); one by one the same rules for the cells whose 64-cell block would read
+    past the end of the planes (the end of the last rows decided).
     """
     el, life, ctype = planes[0], planes[4], planes[5]
     block = xa - 1
