@@ -9,12 +9,13 @@ import numpy as np
 import pytest
 
 from particula.engine import elements, jit, reference
-from particula.engine.jit import byte_mask, highest_bit, kernel, lowest_bit, mover_ranks64, signed_lookup16
+from particula.engine.jit import byte_mask, highest_bit, kernel, lowest_bit, signed_lookup16
 from particula.engine.kernels import intent
 from particula.engine.kernels.chunks import settle_chunks
 from particula.engine.rng import draw, tick_key, uniform
 from particula.engine.tables import (
     K_LEVELS,
+    K_MLO,
     K_PHASE,
     K_REACTIVE,
     K_TIMED,
@@ -102,8 +103,8 @@ def test_signed_lookups_match_python(compile_both_ways: Any) -> None:
         assert found == sum(1 << k for k in range(16) if np.signbit(values[k])), start
 
 
-def _mover_ranks(rank_of: Any, held_moves: Any, el: Any, ctype: Any, start: int, out: Any, out_start: int) -> None:
-    mover_ranks64(rank_of, held_moves, el, ctype, np.uint64(start), out, np.uint64(out_start))
+def _mover_ranks(table: Any, el: Any, ctype: Any, start: int, out: Any, out_start: int) -> None:
+    intent.ranks64(table, el, ctype, np.uint64(start), out, np.uint64(out_start))
 
 
 def test_mover_ranks_match_the_pair_table(compile_both_ways: Any) -> None:
@@ -114,12 +115,12 @@ def test_mover_ranks_match_the_pair_table(compile_both_ways: Any) -> None:
     rng = np.random.default_rng(5)
     el = rng.integers(0, n, 200).astype(np.uint8)
     ctype = np.where(rng.random(200) < 0.5, rng.integers(0, n, 200), 0).astype(np.uint8)
-    burning = np.nonzero(intent._HELD_MOVES)[0]
+    burning = np.nonzero(TABLES.motion.kind & K_MLO)[0]
     el[::7] = burning[0]  # burning fuels, holding something or not
     ranks = compile_both_ways(_mover_ranks)
     for start, out_start in ((0, 0), (9, 3), (136, 70)):
         out = np.full(140, 99, np.uint8)
-        ranks(intent._RANK_OF, intent._HELD_MOVES, el, ctype, start, out, out_start)
+        ranks(intent._KINDS_AND_RANKS, el, ctype, start, out, out_start)
         cells = slice(start, start + 64)
         expected = (pair[el[cells], ctype[cells]] & 255).astype(np.uint8)
         assert np.array_equal(out[out_start : out_start + 64], expected), start
@@ -134,7 +135,7 @@ def test_rank_rows_match_the_pair_table() -> None:
     rng = np.random.default_rng(6)
     el = rng.integers(0, n, 300).astype(np.uint8)
     ctype = np.where(rng.random(300) < 0.5, rng.integers(0, n, 300), 0).astype(np.uint8)
-    el[::5] = np.nonzero(intent._HELD_MOVES)[0][0]
+    el[::5] = np.nonzero(TABLES.motion.kind & K_MLO)[0][0]
     for base, xa, xb in ((0, 0, 150), (100, 1, 2), (100, 3, 200), (150, 10, 150), (236, 0, 64)):
         out = np.zeros(300 + 64, np.uint8)
         intent.rank_row(el, ctype, base, xa, xb, out)
@@ -153,7 +154,7 @@ def _lookup_planes(seed: int, width: int, height: int) -> tuple[Any, ...]:
     rng = np.random.default_rng(seed)
     el = rng.integers(0, n, size).astype(np.uint8)
     el[rng.random(size) < 0.3] = np.nonzero(motion.partners)[0][0]  # often beside its partners
-    el[::9] = np.nonzero(intent._HELD_MOVES)[0][0]
+    el[::9] = np.nonzero(TABLES.motion.kind & K_MLO)[0][0]
     el[::26] = elements.id_of("water")
     ctype = np.where(rng.random(size) < 0.5, rng.integers(0, n, size), 0).astype(np.uint8)
     life = rng.choice(np.array([0, 1, 2, 500], np.uint16), size)

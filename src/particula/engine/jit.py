@@ -266,36 +266,6 @@ def _signed_lookup16(typingctx: Any, table: Any, el: Any, start: Any, out: Any, 
 signed_lookup16 = cast(Callable[[Any, Any, Any, Any, Any], Any], _signed_lookup16)
 
 
-@intrinsic
-def _mover_ranks64(
-    typingctx: Any, rank_of: Any, held_moves: Any, el: Any, ctype: Any, start: Any, out: Any, out_start: Any
-) -> Any:
-    signature = types.void(rank_of, held_moves, el, ctype, start, out, out_start)
-
-    def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
-        lanes = ir.VectorType(ir.IntType(8), 64)
-        zero = lanes([0] * 64)
-        cells = load_vector(context, builder, sig.args[2], args[2], args[4], lanes)
-        held = load_vector(context, builder, sig.args[3], args[3], args[4], lanes)
-        moves_as_held = lookup_vector(context, builder, sig.args[1], args[1], 0, cells)
-        by_held = builder.and_(
-            builder.icmp_unsigned("!=", moves_as_held, zero), builder.icmp_unsigned("!=", held, zero)
-        )
-        ranks = lookup_vector(context, builder, sig.args[0], args[0], 0, builder.select(by_held, held, cells))
-        store_vector(context, builder, sig.args[5], args[5], args[6], ranks)
-        return context.get_dummy_value()
-
-    return signature, codegen
-
-
-# mover_ranks64(rank_of, held_moves, el, ctype, start, out, out_start) in a kernel: for the 64 cells from start,
-# out[out_start + k] = rank_of[m] with m the element the cell moves as: its held element (ctype) where
-# held_moves[el] is nonzero and it holds one, else its own (motion.mover). Both tables are uint8 with 64 entries
-# and every id is below 64; indices are unsigned and all 64 must lie in their arrays. With AVX-512 VBMI, two byte
-# permutes per 64 cells instead of a gather per 8 (intent.rank_row).
-mover_ranks64 = cast(Callable[[Any, Any, Any, Any, Any, Any, Any], None], _mover_ranks64)
-
-
 def _bit_scan(name: str) -> Callable[[Any], Any]:
     @intrinsic
     def scan(typingctx: Any, word: Any) -> Any:

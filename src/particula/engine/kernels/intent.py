@@ -32,7 +32,6 @@ from particula.engine.jit import (
     lanes_of,
     load_vector,
     lookup_vector,
-    mover_ranks64,
     store_vector,
 )
 from particula.engine.kernels.motion import accelerate, pair_of
@@ -67,11 +66,7 @@ WHAT = 15  # the decision without COUNTS_DOWN and KEEPS_AWAKE
 D_GRAVITY, D_FIRST, D_SECOND, D_LEFT, D_RIGHT = range(5)
 # The other tables the lookups read, as globals like motion.PAIR (see there).
 _PARTNERS, _BOUNDS = TABLES.motion.partners, TABLES.motion.bounds
-# For mover_ranks64: each element's own rank as a target (tables.Motion.pair with nothing held), and whether it
-# moves as what it holds.
 _N = TABLES.motion.kind.size
-_RANK_OF = padded(TABLES.motion.pair.reshape(_N, _N)[:, 0] & 255, np.uint8)
-_HELD_MOVES = padded((TABLES.motion.kind & K_MLO) != 0, np.uint8)
 _LOW32, _MINUS_ZERO = U(0xFFFFFFFF), U(0x80000000)
 # Flags of the row kind byte (lookup_row), beside the phase and K_LEVELS.
 ROW_SIMPLE = 8  # the decisions may take the particle in: nothing special is due this tick
@@ -102,7 +97,7 @@ _KIND, _RANK, _LIMIT, _MOTION = range(4)
 _KINDS_AND_RANKS = np.concatenate(
     [
         padded(TABLES.motion.kind, np.uint8),
-        _RANK_OF,
+        padded(TABLES.motion.pair.reshape(_N, _N)[:, 0] & 255, np.uint8),  # tables.Motion.pair with nothing held
         padded(TABLES.motion.limit, np.uint8),
         padded(TABLES.motion.kind & (K_PHASE | K_LEVELS), np.uint8),
     ]
@@ -118,6 +113,20 @@ _RANGES_AND_DRIFT = np.concatenate(
     ]
 )
 _LOOKUP_TABLES = (_KINDS_AND_RANKS, _REACTIONS, _RANGES_AND_DRIFT)
+
+
+def _has(builder: Any, value: Any, bits: int) -> Any:
+    """In an intrinsic's code: where a lane of `value` has any of `bits` set."""
+    return builder.icmp_unsigned("!=", builder.and_(value, every_lane(value.type, bits)), every_lane(value.type, 0))
+
+
+def _moving_as(context: Any, builder: Any, kind: Any, table: Any, cells: Any, held: Any) -> tuple[Any, Any]:
+    """In an intrinsic's code, for 64 cells (their elements and what they hold, bytes): what each moves as
+    (motion.mover: what it holds, for a burning fuel holding one), and each one's kind byte. `table` (of type `kind`)
+    is _KINDS_AND_RANKS."""
+    kinds = lookup_vector(context, builder, kind, table, 64 * _KIND, cells)
+    burning = builder.and_(_has(builder, kinds, K_MLO), _has(builder, held, 255))
+    return builder.select(burning, held, cells), kinds
 
 
 @intrinsic
@@ -155,15 +164,12 @@ def _lookup64(
             return lookup_vector(context, builder, kinds["tables"].types[which], part, 64 * row, ids)
 
         def has(value: Any, bits: int) -> Any:
-            return builder.icmp_unsigned(
-                "!=", builder.and_(value, every_lane(value.type, bits)), every_lane(value.type, 0)
-            )
+            return _has(builder, value, bits)
 
         bytes64, words32, dwords16 = int_vector(8, 64), int_vector(16, 32), int_vector(32, 16)
         cells, held = load("el", first, bytes64), load("ctype", first, bytes64)
-        kind = table(0, _KIND, cells)
-        # What each cell moves as (motion.mover): what it holds, for a burning fuel holding one.
-        moves_as = builder.select(builder.and_(has(kind, K_MLO), has(held, 255)), held, cells)
+        part = builder.extract_value(values["tables"], 0)
+        moves_as, kind = _moving_as(context, builder, kinds["tables"].types[0], part, cells, held)
         store("ranks", out, table(0, _RANK, moves_as))
         store("lim", out, table(0, _LIMIT, moves_as))
         # Lifetimes: a timed element's counts down; on its last tick the particle takes its turn by the rules.
@@ -278,15 +284,38 @@ def lookup_row(
         drift[U(x)] = np.int64(v >> U(PAIR_DRIFT))
 
 
+@intrinsic
+def _ranks64(typingctx: Any, table: Any, el: Any, ctype: Any, start: Any, out: Any, out_start: Any) -> Any:
+    signature = types.void(table, el, ctype, start, out, out_start)
+
+    def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
+        bytes64 = int_vector(8, 64)
+        cells = load_vector(context, builder, sig.args[1], args[1], args[3], bytes64)
+        held = load_vector(context, builder, sig.args[2], args[2], args[3], bytes64)
+        moves_as, _ = _moving_as(context, builder, sig.args[0], args[0], cells, held)
+        ranks = lookup_vector(context, builder, sig.args[0], args[0], 64 * _RANK, moves_as)
+        store_vector(context, builder, sig.args[4], args[4], args[5], ranks)
+        return context.get_dummy_value()
+
+    return signature, codegen
+
+
+# ranks64(_KINDS_AND_RANKS, el, ctype, start, out, out_start) in a kernel: out[out_start + k] is the rank as a target
+# (tables.Motion.pair) of cell start + k, for the 64 cells from start, each ranking as what it moves as: two byte
+# permutes per 64 cells where a gather took 8 (with AVX-512 VBMI; one load per lane on other CPUs). Indices are
+# unsigned and all 64 must lie in their arrays.
+ranks64 = cast(Callable[..., None], _ranks64)
+
+
 @kernel
 def rank_row(el: Any, ctype: Any, base: int, xa: int, xb: int, out: Any) -> None:
     """How each of cells xa..xb-1 ranks as a target (tables.Motion.pair), burning fuels as their fuel.
 
-    64 cells at a time (jit.mover_ranks64), which may write the ranks of up to 63 cells past xb (true ones: the row's
-    cells, or the scratch row's padding); the last cells of the planes one by one."""
+    64 cells at a time (ranks64), which may write the ranks of up to 63 cells past xb (true ones: the row's cells, or
+    the scratch row's padding); the last cells of the planes one by one."""
     block = xa
     while (block < xb) & (base + block + 64 <= el.shape[0]):
-        mover_ranks64(_RANK_OF, _HELD_MOVES, el, ctype, U(base + block), out, U(block))
+        ranks64(_KINDS_AND_RANKS, el, ctype, U(base + block), out, U(block))
         block += 64
     for x in range(block, xb):
         i = U(base + x)
