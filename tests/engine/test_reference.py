@@ -242,15 +242,20 @@ def test_lookups_of_64_cells_follow_the_rules(compile_both_ways: Any) -> None:
 
 
 def test_row_lookups_follow_the_rules() -> None:
-    """intent.lookup_row over runs of every length, 64 cells at a time and the last rows' cells one by one."""
+    """intent.lookup_row over runs of every length, 64 cells at a time and the last rows' cells one by one; asking
+    for the row two ahead as it goes (either way, or a row past the planes) changes nothing."""
     width, height = 150, 6
     planes = _lookup_planes(9, width, height)
     el, ctype, life, temperature = planes
-    cells = (el, temperature, None, None, life, ctype)
+    velocity = np.zeros(el.shape, np.float32)
+    cells = (el, temperature, velocity, velocity, life, ctype)
     # (4, 87, 149): its one 64-cell block reads up to the planes' last cell.
     for y, xa, xb in ((1, 1, 149), (2, 1, 2), (3, 40, 120), (4, 1, 149), (4, 100, 149), (4, 87, 149)):
-        kd, lim, drift, ranks = rows = _scratch(width)
-        intent.lookup_row(cells, temperature.view(np.uint32), y * width, xa, xb, width, kd, lim, drift, ranks)
-        for x in range(xa - 1, xb + 1):
-            got = tuple(int(row[x]) for row in rows)
-            assert got == _expected_lookup(planes, width, y * width + x), (y, xa, xb, x)
+        for ahead in (0, 2 * width, -2 * width, 40 * width, -40 * width):
+            kd, lim, drift, ranks = rows = _scratch(width)
+            intent.lookup_row(
+                cells, temperature.view(np.uint32), y * width, xa, xb, width, kd, lim, drift, ranks, ahead
+            )
+            for x in range(xa - 1, xb + 1):
+                got = tuple(int(row[x]) for row in rows)
+                assert got == _expected_lookup(planes, width, y * width + x), (y, xa, xb, ahead, x)

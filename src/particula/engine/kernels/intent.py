@@ -32,6 +32,7 @@ from particula.engine.jit import (
     lanes_of,
     load_vector,
     lookup_vector,
+    prefetch,
     store_vector,
 )
 from particula.engine.kernels.motion import accelerate, pair_of
@@ -237,7 +238,17 @@ def temperature_key(bits: Any) -> Any:
 
 @kernel
 def lookup_row(
-    planes: Any, heat_bits: Any, base: int, xa: int, xb: int, width: int, kd: Any, lim: Any, drift: Any, ranks: Any
+    planes: Any,
+    heat_bits: Any,
+    base: int,
+    xa: int,
+    xb: int,
+    width: int,
+    kd: Any,
+    lim: Any,
+    drift: Any,
+    ranks: Any,
+    ahead: int,
 ) -> None:
     """Cells xa-1..xb of the row starting at `base`, looked up once (tables.Motion.pair, the temperature bounds and
     the reaction partners; `heat_bits` is the temperature plane viewed as uint32) into scratch rows: each particle's
@@ -248,10 +259,26 @@ def lookup_row(
     64 cells at a time (lookup64), which may write the scratch rows of up to 63 cells past xb (true values: the row's
     cells, or the scratch rows' padding); one by one the same rules for the cells whose 64-cell block would read
     past the end of the planes (the end of the last rows decided).
+
+    With `ahead` not 0, each block first asks for the same cells `ahead` cells on (the row the pass reaches two rows
+    from now; update.update_pass) in the six planes the decisions read: spread over the row's work, the requests
+    keep a world too big for the cache fed, where asking for a whole row at once stalled the pass (B with no sleeping
+    at 1600x1200 took ~10% longer). A request changes no result.
     """
     el, life, ctype = planes[0], planes[4], planes[5]
     block = xa - 1
+    last = el.shape[0] - 64
     while (block <= xb) & (base + block + 64 + width <= el.shape[0]):
+        if ahead != 0:  # one request per cache line: 64 cells of one byte, 32 of two, 16 of four
+            j = U(min(max(base + block + ahead, 0), last))
+            prefetch(el, j)
+            prefetch(ctype, j)
+            prefetch(life, j)
+            prefetch(life, j + U(32))
+            for line in range(0, 64, 16):
+                prefetch(planes[1], j + U(line))
+                prefetch(planes[2], j + U(line))
+                prefetch(planes[3], j + U(line))
         lookup64(_LOOKUP_TABLES, el, ctype, life, heat_bits, U(base + block), width, kd, lim, drift, ranks, U(block))
         block += 64
     for x in range(block, xb + 1):

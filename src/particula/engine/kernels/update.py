@@ -143,11 +143,14 @@ def live_cells(word: int, cb: int, cw: int, width: int, awake: Any) -> Any:
 
 @inline
 def prefetch_row(y: int, width: int, cw: int, awake: Any, cells: Cells) -> None:
-    """Start loading the awake chunks' cells of row y, which the pass reaches two rows from now. The pass visits a
-    row across six planes at once, which the CPU's own prefetcher does not foresee: on a busy host, whose other
-    work keeps little of the shared cache for this one, C took ~11% longer without it. Shades and stamps are left
-    out: only particles that move read them, at their turn, and asking for them too measured no faster (C 0.97-0.99
-    without them, A, B and the tick after 60 of C within 1%)."""
+    """Start loading the awake chunks' cells of row y, which the pass reaches two rows from now, all at once, for the
+    rows that do not ask for it as their lookups go (intent.lookup_row): the world's edges, rows that do not decide
+    (gravity along the rows) and sleeping rows before an awake one.
+
+    The pass visits a row across six planes at once, which the CPU's own prefetcher does not foresee: on a busy
+    host, whose other work keeps little of the shared cache for this one, C took ~11% longer without asking. Shades
+    and stamps are left out: only particles that move read them, at their turn, and asking for them too measured no
+    faster (C 0.97-0.99 without them, A, B and the tick after 60 of C within 1%)."""
     cb = (y >> 4) * cw
     base = y * width
     for c in range(cw):
@@ -197,16 +200,22 @@ def update_pass(
         base = y * width
         cb = (y >> 4) * cw
         interior = (y > 0) & (y < height - 1) & (acc[3] != 0.0)
+        if y >> 4 != here_chunk_row:
+            here_chunk_row = y >> 4
+            here_awake = any_awake(here_chunk_row, cw, awake)
+        # The row two ahead is asked for now: as this row's lookups go, 64 cells at a time, over this row's awake
+        # chunks (lookup_row); all at once where this row does not decide (prefetch_row).
         ahead = y + 2 if y_forward else y - 2
+        lookahead = 0
         if (ahead >= 0) & (ahead < height):
             if ahead >> 4 != ahead_chunk_row:  # an idle world checks its chunk map once per chunk row
                 ahead_chunk_row = ahead >> 4
                 ahead_awake = any_awake(ahead_chunk_row, cw, awake)
             if ahead_awake:
-                prefetch_row(ahead, width, cw, awake, cells)
-        if y >> 4 != here_chunk_row:
-            here_chunk_row = y >> 4
-            here_awake = any_awake(here_chunk_row, cw, awake)
+                if interior & here_awake:
+                    lookahead = (ahead - y) * width
+                else:
+                    prefetch_row(ahead, width, cw, awake, cells)
         if not here_awake:
             continue
         # Decide: each run of awake chunks of this row in one go (the order does not matter, nothing moves yet).
@@ -226,7 +235,7 @@ def update_pass(
                 # than the loops' scalar remainders. Not in the last rows, whose neighbours' reads would leave the
                 # planes.
                 xe = xa + ((xb - xa + 15) & ~15) if base + 2 * width + 16 <= size else xb
-                lookup_row(cells, heat_bits, base, xa, xb, width, kd, lim, drift_row, ranks[1])
+                lookup_row(cells, heat_bits, base, xa, xb, width, kd, lim, drift_row, ranks[1], lookahead)
                 for dy in (0, 2):
                     if need[dy]:
                         rank_row(el, ctype, base + (dy - 1) * width, xa - 1, xb + 1, ranks[dy])
