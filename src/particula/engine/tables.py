@@ -233,7 +233,7 @@ def padded(column: npt.ArrayLike, dtype: npt.DTypeLike) -> npt.NDArray[Any]:
 def _partners(reaction_of: npt.NDArray[np.int16]) -> npt.NDArray[np.uint64]:
     """Motion.partners: each element's reaction partners as one 64-bit set."""
     if reaction_of.shape[1] > MAX_ELEMENTS:
-        raise ValueError("more than 64 elements: reaction partners no longer fit one 64-bit set")
+        raise ValueError(f"more than {MAX_ELEMENTS} elements: reaction partners no longer fit one 64-bit set")
     bits = (reaction_of >= 0).astype(np.uint64) << np.arange(reaction_of.shape[1], dtype=np.uint64)[None, :]
     partners: npt.NDArray[np.uint64] = np.bitwise_or.reduce(bits, axis=1).astype(np.uint64)
     return partners

@@ -160,17 +160,18 @@ def _lookup64(
         def store(name: str, index: Any, value: Any) -> None:
             store_vector(context, builder, kinds[name], values[name], index, value)
 
+        def part(which: int) -> tuple[Any, Any]:  # _LOOKUP_TABLES[which]: its type and its value
+            return kinds["tables"].types[which], builder.extract_value(values["tables"], which)
+
         def table(which: int, row: int, ids: Any) -> Any:  # _LOOKUP_TABLES[which], the 64 entries from 64 * row
-            part = builder.extract_value(values["tables"], which)
-            return lookup_vector(context, builder, kinds["tables"].types[which], part, 64 * row, ids)
+            return lookup_vector(context, builder, *part(which), 64 * row, ids)
 
         def has(value: Any, bits: int) -> Any:
             return _has(builder, value, bits)
 
         bytes64, words32, dwords16 = int_vector(8, 64), int_vector(16, 32), int_vector(32, 16)
         cells, held = load("el", first, bytes64), load("ctype", first, bytes64)
-        part = builder.extract_value(values["tables"], 0)
-        moves_as, kind = _moving_as(context, builder, kinds["tables"].types[0], part, cells, held)
+        moves_as, kind = _moving_as(context, builder, *part(0), cells, held)
         store("ranks", out, table(0, _RANK, moves_as))
         store("lim", out, table(0, _LIMIT, moves_as))
         # Lifetimes: a timed element's counts down; on its last tick the particle takes its turn by the rules.
