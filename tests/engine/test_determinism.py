@@ -8,6 +8,10 @@ import sys
 import numpy as np
 
 from particula.engine import World
+from particula.engine.kernels.chunks import settle_chunks
+from particula.engine.kernels.heat import heat_pass, heat_scratch
+from particula.engine.stepper import Stepper
+from particula.engine.tables import TABLES
 
 _SCRIPT = """
 from particula.engine import World
@@ -69,3 +73,41 @@ def test_sleeping_chunks_do_not_change_the_outcome_of_a_settled_world() -> None:
     assert np.array_equal(world.state.chunk_awake, np.zeros_like(world.state.chunk_awake))
     assert world.state_hash() != before
     assert world.tick == 25
+
+
+def test_a_world_asleep_resumes_as_if_every_tick_had_run_its_passes() -> None:
+    """A world with every chunk asleep only moves its tick on (stepper.Stepper.step skips the passes); woken by a
+    brush stroke, it must go on exactly as a world that ran the passes over its sleeping chunks all along."""
+    settled = World(64, 48, seed=8)
+    settled.fill_rect(0, 30, 64, 48, "sand")
+    settled.fill_rect(0, 24, 64, 30, "water")
+    settled.step(200)
+    assert not settled.state.chunk_awake.any()
+    skipping, running = World.from_bytes(settled.to_bytes()), World.from_bytes(settled.to_bytes())
+    skipping.step(30)
+    state, s = running.state, running.settings
+    stepper, heat_rows = Stepper(state), heat_scratch(s.width)
+    awake, planes = state.chunk_awake.reshape(-1), state.planes
+    for _ in range(30):  # the three passes themselves, over a chunk map with nothing awake
+        stepper.particle_pass(awake)
+        heat_pass(
+            planes["element"].reshape(-1),
+            planes["temperature"].reshape(-1),
+            planes["ctype"].reshape(-1),
+            awake,
+            stepper.changed,
+            TABLES.heat_el,
+            TABLES.heat_target,
+            s.width,
+            s.height,
+            float(s.ambient_temp),
+            heat_rows,
+        )
+        settle_chunks(awake, stepper.changed, state.chunk_awake.shape[1], state.chunk_awake.shape[0])
+        state.tick += 1
+    assert skipping.state_hash() == running.state_hash()
+    for world in (skipping, running):
+        world.paint(32, 10, 4, "lava")
+        world.step(60)
+    assert skipping.state_hash() == running.state_hash()
+    assert skipping.count("lava") + skipping.count("stone") + skipping.count("steam") > 0
