@@ -44,7 +44,7 @@ def test_random_numbers_look_uniform() -> None:
 
 def test_chunk_settling_matches_the_reference() -> None:
     rng = np.random.default_rng(1)
-    for shape in ((1, 1), (4, 7), (9, 5)):
+    for shape in ((1, 1), (1, 6), (5, 1), (2, 2), (4, 7), (9, 5), (38, 50)):
         changed = (rng.random(shape) < 0.2).astype(np.uint8)
         awake = np.zeros(changed.size, np.uint8)
         scratch = changed.reshape(-1).copy()

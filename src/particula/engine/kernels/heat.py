@@ -203,9 +203,13 @@ def heat_pass(
     # Thermal rows (thermal_row) made in this pass: k_low..k_high, of which the last three are still in `rows`. Rows are
     # visited downward and each needs the one above and below, so only a gap of sleeping rows starts a new run.
     k_low, k_high = 0, -1
+    chunk_row, row_awake = -1, False  # the chunk map is read once per chunk row
     for y in range(height):
         base_chunk = (y >> 4) * cw
-        if not any_awake(y >> 4, cw, awake):
+        if y >> 4 != chunk_row:
+            chunk_row = y >> 4
+            row_awake = any_awake(chunk_row, cw, awake)
+        if not row_awake:
             above_saved = False
             continue
         base = y * width
