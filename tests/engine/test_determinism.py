@@ -8,10 +8,7 @@ import sys
 import numpy as np
 
 from particula.engine import World
-from particula.engine.kernels.chunks import settle_chunks
-from particula.engine.kernels.heat import heat_pass, heat_scratch
 from particula.engine.stepper import Stepper
-from particula.engine.tables import TABLES
 
 _SCRIPT = """
 from particula.engine import World
@@ -85,26 +82,10 @@ def test_a_world_asleep_resumes_as_if_every_tick_had_run_its_passes() -> None:
     assert not settled.state.chunk_awake.any()
     skipping, running = World.from_bytes(settled.to_bytes()), World.from_bytes(settled.to_bytes())
     skipping.step(30)
-    state, s = running.state, running.settings
-    stepper, heat_rows = Stepper(state), heat_scratch(s.width)
-    awake, planes = state.chunk_awake.reshape(-1), state.planes
+    stepper = Stepper(running.state)
     for _ in range(30):  # the three passes themselves, over a chunk map with nothing awake
-        stepper.particle_pass(awake)
-        heat_pass(
-            planes["element"].reshape(-1),
-            planes["temperature"].reshape(-1),
-            planes["ctype"].reshape(-1),
-            awake,
-            stepper.changed,
-            TABLES.heat_el,
-            TABLES.heat_target,
-            s.width,
-            s.height,
-            float(s.ambient_temp),
-            heat_rows,
-        )
-        settle_chunks(awake, stepper.changed, state.chunk_awake.shape[1], state.chunk_awake.shape[0])
-        state.tick += 1
+        stepper.run_passes()
+        running.state.tick += 1
     assert skipping.state_hash() == running.state_hash()
     for world in (skipping, running):
         world.paint(32, 10, 4, "lava")
